@@ -1,0 +1,110 @@
+"""The rule catalog: rule metadata and documentation, loaded from `rules/SAIxxx.yaml`.
+
+Rules are data apart from their logic: id, name, level, the prose `safeai-lint rule` renders,
+and bad/good examples that the test suite runs.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RULE_ID = re.compile(r"^SAI\d{3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    title: str
+    bad: bool
+    files: tuple[tuple[str, str], ...]  # (path, content)
+    expect: tuple[tuple[str, int], ...]  # (path, line) the rule must fire at; empty when good
+    config: str = ""  # YAML text of a .safeai-lint.yaml to scan with, if any
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDoc:
+    id: str
+    name: str
+    level: str
+    summary: str
+    rationale: str
+    remediation: str
+    fix: str
+    limits: str
+    tags: tuple[str, ...]
+    precision: str
+    examples: tuple[Example, ...]
+
+    @property
+    def family(self) -> str:
+        return self.id[:4] + "xx"
+
+
+def rules_dir() -> Path:
+    """Where the rule data lives: inside the installed package, or the source checkout."""
+    packaged = Path(__file__).parent / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def _example(raw: dict[str, Any]) -> Example:
+    files = tuple((str(p), str(c)) for p, c in (raw.get("files") or {}).items())
+    expect = []
+    for item in raw.get("expect") or ():
+        path, _, line = str(item).rpartition(":")
+        expect.append((path, int(line)))
+    return Example(
+        title=str(raw.get("title", "")),
+        bad=bool(raw.get("bad", False)),
+        files=files,
+        expect=tuple(expect),
+        config=str(raw.get("config") or ""),
+    )
+
+
+def _rule(raw: dict[str, Any]) -> RuleDoc:
+    return RuleDoc(
+        id=raw["id"],
+        name=raw["name"],
+        level=raw["level"],
+        summary=raw["summary"].strip(),
+        rationale=str(raw.get("rationale", "")).strip(),
+        remediation=str(raw.get("remediation", "")).strip(),
+        fix=str(raw.get("fix") or "").strip(),
+        limits=str(raw.get("limits") or "").strip(),
+        tags=tuple(raw.get("tags") or ()),
+        precision=str(raw.get("precision", "high")),
+        examples=tuple(_example(e) for e in raw.get("examples") or ()),
+    )
+
+
+@functools.cache
+def all_rules() -> dict[str, RuleDoc]:
+    """Every documented rule, by id, in id order."""
+    from .sources.yaml import load_plain
+
+    found = {}
+    for path in sorted(rules_dir().glob("SAI*.yaml")):
+        doc = _rule(load_plain(path.read_text(encoding="utf-8")))
+        found[doc.id] = doc
+    return found
+
+
+def resolve_rule(token: str) -> list[str]:
+    """Rule ids named by a selector: an id (`SAI101`), a family prefix (`SAI1`, `SAI10`), a
+    rule name (`version-mismatch`) or `ALL`. Raises KeyError when it names nothing."""
+    rules = all_rules()
+    token = token.strip()
+    if token.upper() == "ALL":
+        return list(rules)
+    up = token.upper()
+    if up.startswith("SAI"):
+        hits = [r for r in rules if r.startswith(up)]
+    else:
+        hits = [r.id for r in rules.values() if r.name == token]
+    if not hits:
+        raise KeyError(token)
+    return hits

@@ -1,0 +1,232 @@
+"""The command line: thin. Parse options, call `lint()`, pick a reporter, return the exit code.
+
+stdout carries only the report; messages go to stderr. Exit 0: nothing at or above
+--fail-on; 1: findings at or above it; 2: usage, config or internal error.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    name="safeai-lint",
+    help="Check repositories that deploy AI inference services against a strict SRE standard.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+FAIL_ON = ("error", "warning", "note", "never")
+
+
+class UsageProblem(Exception):
+    """A bad option value: printed as one line, exit 2."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"safeai-lint {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show a traceback on internal errors."),
+) -> None:
+    """safeai-lint: every breach of the AI-serving standard, at its exact line."""
+
+
+def _color(stream) -> bool:  # noqa: ANN001
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _split(values: Optional[List[str]]) -> list[str]:
+    return [t.strip() for v in values or () for t in v.split(",") if t.strip()]
+
+
+def _check_rules(tokens: list[str]) -> None:
+    from .catalog import all_rules, resolve_rule
+
+    for token in tokens:
+        try:
+            resolve_rule(token)
+        except KeyError:
+            valid = ", ".join(all_rules())
+            raise UsageProblem(f"unknown rule {token!r}; valid rule ids: {valid} (or a prefix such as SAI1, or ALL)")
+
+
+@app.command()
+def check(
+    paths: List[str] = typer.Argument(None, help="Files or folders to scan (default: .). '-' reads stdin."),
+    format: str = typer.Option("text", "--format", "-f", help="text, json, sarif, github, junit or gitlab."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
+    config: Optional[str] = typer.Option(None, "--config", help="Config file (default: .safeai-lint.yaml or [tool.safeai-lint] found walking up)."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rules (ids, prefixes like SAI1, names; comma-separated)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these rules (comma-separated)."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Lowest level that fails the run: error, warning, note or never (default: warning)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (default: the number of cores)."),
+    stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin (decides how it is parsed)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the findings only, no summary."),
+    statistics: bool = typer.Option(False, "--statistics", help="Print a count per rule instead of each finding."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="Never show a progress indicator."),
+) -> None:
+    """Scan PATHS and report every breach of the standard."""
+    from .report import FORMATS
+
+    if format not in FORMATS:
+        raise UsageProblem(f"unknown format {format!r}; valid formats: {', '.join(FORMATS)}")
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise UsageProblem(f"unknown --fail-on level {fail_on!r}; valid: {', '.join(FAIL_ON)}")
+    selected, ignored = _split(select), _split(ignore)
+    _check_rules(selected + ignored)
+    targets = list(paths or ["."])
+    for target in targets:
+        if target != "-" and not os.path.lexists(target):
+            raise UsageProblem(f"path does not exist: {target}")
+    stdin_data = sys.stdin.buffer.read() if "-" in targets else None
+    if stdin_data is not None and not stdin_filename:
+        stdin_filename = "stdin"
+
+    from .engine import lint
+
+    result = lint(
+        targets,
+        config_path=config,
+        select=selected,
+        ignore=ignored,
+        stdin=stdin_data,
+        stdin_filename=stdin_filename or "stdin",
+        jobs=jobs if jobs > 0 else (os.cpu_count() or 1),
+    )
+    stream = sys.stdout
+    color = output is None and format == "text" and _color(stream)
+    from .report import render
+
+    text = render(format, result, color=color, quiet=quiet, statistics=statistics)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    else:
+        stream.write(text)
+        stream.flush()
+    gate = fail_on or _config_fail_on(result)
+    raise typer.Exit(_exit_code(result, gate))
+
+
+def _config_fail_on(result) -> str:  # noqa: ANN001
+    return result.fail_on
+
+
+def _exit_code(result, gate: str) -> int:  # noqa: ANN001
+    from .findings import LEVEL_RANK
+
+    if gate == "never":
+        return 0
+    threshold = LEVEL_RANK[gate]
+    return 1 if any(LEVEL_RANK.get(f.level, 0) >= threshold for f in result.findings) else 0
+
+
+@app.command("rules")
+def rules_command(
+    format: str = typer.Option("text", "--format", "-f", help="text or json."),
+) -> None:
+    """List every rule: id, name, level, summary."""
+    from .catalog import all_rules
+
+    rules = all_rules()
+    if format == "json":
+        import json
+
+        payload = [
+            {"id": r.id, "name": r.name, "level": r.level, "summary": r.summary, "fix": bool(r.fix), "tags": list(r.tags)}
+            for r in rules.values()
+        ]
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    if format != "text":
+        raise UsageProblem(f"unknown format {format!r}; valid formats: text, json")
+    width = max(len(r.name) for r in rules.values())
+    for r in rules.values():
+        sys.stdout.write(f"{r.id}  {r.name:<{width}}  {r.level:<7}  {r.summary}\n")
+
+
+@app.command("rule")
+def rule_command(rule_id: str = typer.Argument(..., help="A rule id (SAI307) or name (gpu-memory-fraction-too-high).")) -> None:
+    """Show a rule's documentation: what it does, why, examples, how to fix."""
+    from .catalog import all_rules
+    from .ruledoc import render_rule
+
+    rules = all_rules()
+    wanted = rule_id.strip()
+    doc = rules.get(wanted.upper()) or next((r for r in rules.values() if r.name == wanted), None)
+    if doc is None:
+        raise UsageProblem(f"unknown rule {rule_id!r}; valid rule ids: {', '.join(rules)}")
+    text = render_rule(doc)
+    if _color(sys.stdout):
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@app.command("policy")
+def policy_command(
+    config: Optional[str] = typer.Option(None, "--config", help="Config file to apply over the default policy."),
+    path: str = typer.Argument(".", help="Where to look for a config (walking up)."),
+) -> None:
+    """Print the effective policy (the defaults with your config applied), as YAML."""
+    from .engine import plan, resolve_config
+
+    scan = plan([path])
+    cfg = resolve_config(scan.root, config)
+    import yaml
+
+    header = f"# effective policy ({'defaults + ' + cfg.source if cfg.source else 'defaults'})\n"
+    sys.stdout.write(header + yaml.safe_dump(dict(cfg.policy), sort_keys=False, default_flow_style=None, width=100))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point: run the app, turning every error into a message and exit code 2."""
+    import click
+
+    from .config import ConfigError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="safeai-lint", standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        sys.stderr.write("safeai-lint: aborted\n")
+        return 2
+    except (UsageProblem, ConfigError) as exc:
+        sys.stderr.write(f"safeai-lint: error: {exc}\n")
+        return 2
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # noqa: BLE001 - our own bug: one line, not a traceback
+        if debug:
+            raise
+        sys.stderr.write(f"safeai-lint: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)\n")
+        return 2
+    return 0

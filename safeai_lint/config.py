@@ -1,0 +1,355 @@
+"""Finding, reading and validating the user's configuration.
+
+A config file holds policy keys (same names as `rules/policy.yaml`) beside linter settings.
+Every error names the file, the key path, the line and what was expected.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .findings import LEVELS
+from .policy import Policy, default_policy, merge_policy, parse_duration, parse_quantity
+
+CONFIG_NAMES = (".safeai-lint.yaml", ".safeai-lint.yml")
+FAIL_ON = ("error", "warning", "note", "never")
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A configuration we cannot use. The CLI prints it and exits 2."""
+
+
+@dataclass(frozen=True)
+class Waiver:
+    rule: str
+    paths: tuple[str, ...]
+    reason: str
+    until: dt.date | None
+    report: str
+    component: str
+    line: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Config:
+    policy: Policy = field(default_factory=default_policy)
+    select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    levels: tuple[tuple[str, str], ...] = ()
+    fail_on: str = "warning"
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    source: str = ""  # path of the config file, "" for defaults
+
+    def level_overrides(self) -> dict[str, str]:
+        return dict(self.levels)
+
+
+# --- validation --------------------------------------------------------------------------
+
+Check = Callable[[Any], "str | None"]
+
+
+def _str_list(value: Any) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return "a list of strings"
+    return None
+
+
+def _int(minimum: int) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            return f"a whole number >= {minimum}"
+        return None
+
+    return check
+
+
+def _number(low: float, high: float) -> Check:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= high:
+            return f"a number greater than {low:g} and at most {high:g}"
+        return None
+
+    return check
+
+
+def _quantity(value: Any) -> str | None:
+    return None if parse_quantity(value) is not None else 'a Kubernetes quantity such as "2Gi"'
+
+
+def _duration(value: Any) -> str | None:
+    return None if parse_duration(value) is not None else 'a duration such as "60s" or "1m"'
+
+
+def _version_lock(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "a mapping of component to version string"
+    for key, version in value.items():
+        if not isinstance(version, str) or not re.fullmatch(r"[0-9]+(\.[0-9A-Za-z]+)*", version):
+            return f'a quoted version string for {key!r} (e.g. "2.1.0"; unquoted 2.10 reads as the number 2.1)'
+    return None
+
+
+def _map_of_lists(value: Any) -> str | None:
+    if not isinstance(value, dict) or not all(_str_list(v) is None for v in value.values()):
+        return "a mapping of names to lists of strings"
+    return None
+
+
+def _alerts(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "a mapping of alert names to {signal, op, threshold, for, severity}"
+    for name, alert in value.items():
+        if not isinstance(alert, dict) or "threshold" not in alert or "signal" not in alert:
+            return f"alert {name!r} as a mapping with at least signal and threshold"
+    return None
+
+
+def _optional_int(value: Any) -> str | None:
+    return None if value is None else _int(1)(value)
+
+
+POLICY_KEYS: dict[str, Check] = {
+    "version-lock": _version_lock,
+    "allowed-indexes": _str_list,
+    "allowed-images": _str_list,
+    "floating-tags": _str_list,
+    "ai-images": _str_list,
+    "ai-service-patterns": _str_list,
+    "max-gpus-per-pod": _int(1),
+    "instance-types": _str_list,
+    "max-vram-fraction": _number(0.0, 1.0),
+    "memory-headroom": _quantity,
+    "max-input-tokens": _int(1),
+    "timeout-ms": _int(1),
+    "max-retry-attempts": _int(0),
+    "breaker-error-rate": _number(0.0, 100.0),
+    "breaker-window": _duration,
+    "max-rps-per-key": _number(0.0, 1e12),
+    "allowed-quantization": _str_list,
+    "quantized-checkpoint-markers": _str_list,
+    "required-metrics": _str_list,
+    "metric-equivalents": _map_of_lists,
+    "required-alerts": _alerts,
+    "embedding-dimension": _optional_int,
+}
+SETTING_KEYS = (
+    "select", "extend-select", "ignore", "levels", "fail-on", "exclude",
+    "per-file-ignores", "waivers", "max-file-size",
+)
+
+
+@dataclass
+class _Reader:
+    source: str
+    raw: Any
+
+    def fail(self, keypath: str, expected: str, at: Any = None, key: Any = None) -> ConfigError:
+        line = _line_of(at, key)
+        where = f"{self.source}:{line}" if line else self.source
+        return ConfigError(f"{where}: {keypath}: expected {expected}")
+
+
+def _line_of(container: Any, key: Any) -> int:
+    if container is None:
+        return 0
+    if key is not None and hasattr(container, "key_pos"):
+        return container.key_pos(key)[0]
+    if isinstance(key, int) and hasattr(container, "item_pos"):
+        return container.item_pos(key)[0]
+    pos = getattr(container, "pos", None)
+    return pos[0] if pos else 0
+
+
+def _rule_list(reader: _Reader, container: Any, key: str) -> tuple[str, ...]:
+    from .catalog import resolve_rule
+
+    value = container[key]
+    if _str_list(value):
+        raise reader.fail(key, "a list of rule ids (e.g. [SAI101, SAI2])", container, key)
+    out: list[str] = []
+    for i, token in enumerate(value):
+        try:
+            out.extend(resolve_rule(token))
+        except KeyError:
+            raise reader.fail(f"{key}[{i}]", f"a rule id, family prefix or rule name, not {token!r}", value, i)
+    return tuple(out)
+
+
+def _size(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = re.fullmatch(r"\s*(\d+)\s*([KMG]i?B?)?\s*", str(value))
+    if not match:
+        return None
+    unit = (match.group(2) or "").rstrip("B").rstrip("i")
+    return int(match.group(1)) * {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[unit]
+
+
+def build_config(raw: Any, source: str) -> Config:
+    """Validate a parsed config mapping and turn it into a `Config`."""
+    from .catalog import all_rules
+
+    reader = _Reader(source, raw)
+    if raw is None:
+        return Config(source=source)
+    if not isinstance(raw, dict):
+        raise reader.fail("(top level)", "a mapping of settings and policy keys", raw)
+    policy_values: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"source": source}
+    for key, value in raw.items():
+        if key in POLICY_KEYS:
+            problem = POLICY_KEYS[key](value)
+            if problem:
+                raise reader.fail(str(key), problem, raw, key)
+            policy_values[key] = value
+        elif key in ("select", "extend-select", "ignore"):
+            kwargs[key.replace("-", "_")] = _rule_list(reader, raw, key)
+        elif key == "levels":
+            if not isinstance(value, dict):
+                raise reader.fail(key, "a mapping of rule id to error|warning|note", raw, key)
+            for rule, level in value.items():
+                if rule not in all_rules():
+                    raise reader.fail(f"levels.{rule}", "a known rule id", value, rule)
+                if level not in LEVELS:
+                    raise reader.fail(f"levels.{rule}", "one of " + ", ".join(LEVELS), value, rule)
+            kwargs["levels"] = tuple(sorted(value.items()))
+        elif key == "fail-on":
+            if value not in FAIL_ON:
+                raise reader.fail(key, "one of " + ", ".join(FAIL_ON), raw, key)
+            kwargs["fail_on"] = value
+        elif key == "exclude":
+            if _str_list(value):
+                raise reader.fail(key, "a list of glob patterns", raw, key)
+            kwargs["exclude"] = tuple(value)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise reader.fail(key, "a mapping of glob to a list of rule ids", raw, key)
+            kwargs["per_file_ignores"] = tuple(
+                (str(glob), _rule_list(reader, value, glob)) for glob in value
+            )
+        elif key == "waivers":
+            kwargs["waivers"] = _waivers(reader, raw, key)
+        elif key == "max-file-size":
+            size = _size(value)
+            if size is None:
+                raise reader.fail(key, 'a size in bytes or with a unit ("5MB")', raw, key)
+            kwargs["max_file_size"] = size
+        else:
+            known = ", ".join(sorted([*POLICY_KEYS, *SETTING_KEYS]))
+            raise reader.fail(str(key), f"a known key ({known}); unknown key", raw, key)
+    return Config(policy=merge_policy(policy_values), **kwargs)
+
+
+def _waivers(reader: _Reader, raw: Any, key: str) -> tuple[Waiver, ...]:
+    value = raw[key]
+    if not isinstance(value, list):
+        raise reader.fail(key, "a list of waivers {rule, paths, reason, until, report}", raw, key)
+    out = []
+    for i, item in enumerate(value):
+        where = f"waivers[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("rule"), str):
+            raise reader.fail(where, "a mapping with at least `rule`", value, i)
+        unknown = set(item) - {"rule", "paths", "reason", "until", "report", "component"}
+        if unknown:
+            raise reader.fail(f"{where}.{sorted(unknown)[0]}", "one of rule, paths, component, reason, until, report", item, sorted(unknown)[0])
+        paths = item.get("paths", ["**"])
+        if isinstance(paths, str):
+            paths = [paths]
+        if _str_list(paths):
+            raise reader.fail(f"{where}.paths", "a list of glob patterns", item, "paths")
+        until = item.get("until")
+        date = None
+        if until is not None:
+            try:
+                date = dt.date.fromisoformat(str(until))
+            except ValueError:
+                raise reader.fail(f"{where}.until", "an ISO date (YYYY-MM-DD)", item, "until")
+        out.append(
+            Waiver(
+                rule=item["rule"],
+                paths=tuple(paths),
+                reason=str(item.get("reason") or "").strip(),
+                until=date,
+                report=str(item.get("report") or ""),
+                component=str(item.get("component") or ""),
+                line=_line_of(value, i),
+                source=reader.source,
+            )
+        )
+    return tuple(out)
+
+
+# --- discovery of the config file ---------------------------------------------------------
+
+
+def find_config(start: Path) -> Path | None:
+    """The first config file found walking up from `start`."""
+    start = start.resolve()
+    for folder in [start, *start.parents] if start.is_dir() else start.parents:
+        for name in CONFIG_NAMES:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.safeai-lint" in _read(pyproject):
+            return pyproject
+    return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}")
+
+
+def load_config(path: Path | None, display: str | None = None) -> Config:
+    """Read and validate a config file (None gives the defaults)."""
+    if path is None:
+        return Config()
+    shown = display or str(path)
+    if not path.is_file():
+        raise ConfigError(f"{shown}: config file not found")
+    text = _read(path)
+    if path.name == "pyproject.toml":
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{shown}: invalid TOML: {exc}")
+        raw = data.get("tool", {}).get("safeai-lint")
+        return build_config(_with_lines(raw, text), f"{shown} [tool.safeai-lint]")
+    from .sources.yaml import parse_documents
+
+    docs, problem = parse_documents(text)
+    if problem:
+        raise ConfigError(f"{shown}:{problem.line}: {problem.message}")
+    return build_config(docs[0].value if docs else None, shown)
+
+
+def _with_lines(raw: Any, text: str) -> Any:
+    """TOML tables carry no positions: attach the line where each top-level key is written."""
+    from .sources.yaml import YMap
+
+    if not isinstance(raw, dict):
+        return raw
+    lines = text.splitlines()
+    start = next((i for i, l in enumerate(lines) if l.strip().startswith("[tool.safeai-lint")), 0)
+    out = YMap((start + 1, 1, start + 1, 1))
+    for key, value in raw.items():
+        out[key] = value
+        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
+        line = next((i + 1 for i in range(start, len(lines)) if pattern.match(lines[i])), start + 1)
+        out.kpos[key] = (line, 1, line, 1)
+    return out

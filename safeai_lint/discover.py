@@ -1,0 +1,162 @@
+"""Which files to scan, and what kind each one is (by name, content decided later).
+
+Inside a git work tree the file list comes from `git ls-files` (tracked and untracked but not
+ignored), so .gitignore holds; elsewhere the tree is walked. Symlinks never lead out of the
+scan root, and special files (FIFOs, devices) are never opened.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+# Directories never worth walking into.
+PRUNED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages"}
+
+_LOCKFILES = {"poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock"}
+_REQUIREMENTS = re.compile(r"(^|[-_.])(requirements|constraints|reqs)([-_.].*)?\.(txt|in|pip)$", re.I)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourceFile:
+    rel: str  # POSIX path relative to the scan root; what every report shows
+    path: str  # absolute path on disk ("-" for stdin)
+    kind: str
+
+
+def classify(rel: str) -> str | None:
+    """The kind of a file by its path, or None when no rule reads such files."""
+    posix = PurePosixPath(rel)
+    name = posix.name
+    lower = name.lower()
+    parent_dirs = {p.lower() for p in posix.parts[:-1]}
+    if lower in ("dockerfile", "containerfile") or lower.startswith(("dockerfile.", "containerfile.")) or lower.endswith((".dockerfile", ".containerfile")):
+        return "dockerfile"
+    if name == "pyproject.toml":
+        return "pyproject"
+    if name == "Pipfile":
+        return "pipfile"
+    if name in _LOCKFILES:
+        return "lockfile"
+    if name == "setup.cfg":
+        return "setup-cfg"
+    if name == ".python-version":
+        return "python-version"
+    if name == "runtime.txt":
+        return "runtime-txt"
+    if _REQUIREMENTS.search(name) or (lower.endswith(".txt") and "requirements" in parent_dirs):
+        return "requirements"
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    if lower.endswith(".py"):
+        return "python"
+    if lower.endswith(".toml"):
+        return "toml"
+    if lower.endswith(".json") and not lower.endswith((".ipynb", "package-lock.json")):
+        return "json"
+    if lower == "nginx.conf" or (lower.endswith(".conf") and "nginx" in rel.lower()):
+        return "nginx"
+    return None
+
+
+def excluded(rel: str, patterns: tuple[str, ...], skip: int = 0) -> bool:
+    """Does `rel` or one of its parent folders (deeper than the first `skip` parts) match an
+    exclude glob? Globs are relative to the scan root; a bare name matches at any depth."""
+    if not patterns:
+        return False
+    parts = rel.split("/")
+    candidates = ["/".join(parts[: i + 1]) for i in range(skip, len(parts))]
+    for pattern in patterns:
+        pat = pattern.strip().rstrip("/")
+        anchored = pat.startswith("/")
+        pat = pat.lstrip("/")
+        for cand in candidates:
+            if fnmatch.fnmatchcase(cand, pat):
+                return True
+            if not anchored and "/" not in pat and fnmatch.fnmatchcase(cand.rsplit("/", 1)[-1], pat):
+                return True
+    return False
+
+
+def git_root(start: Path) -> Path | None:
+    folder = start if start.is_dir() else start.parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=folder, capture_output=True, text=True, timeout=20, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0 or not out.stdout.strip():
+        return None
+    return Path(out.stdout.strip()).resolve()
+
+
+def _git_files(root: Path, folder: Path) -> list[str] | None:
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            cwd=folder, capture_output=True, timeout=120, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    prefix = folder.relative_to(root).as_posix()
+    names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return sorted({(f"{prefix}/{n}" if prefix != "." else n) for n in names if n})
+
+
+def _walk(root: Path, folder: Path) -> list[str]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS)
+        base = Path(dirpath)
+        for name in filenames:
+            found.append((base / name).relative_to(root).as_posix())
+    return sorted(found)
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Does `path`, symlinks resolved, stay within `root`?"""
+    try:
+        real = path.resolve(strict=False)
+    except (OSError, RuntimeError):  # symlink loop
+        return False
+    return real == root or root in real.parents
+
+
+def discover(root: Path, targets: list[Path], exclude: tuple[str, ...], use_git: bool) -> list[SourceFile]:
+    """Files under `targets` (folders or files, all inside `root`) that some rule reads.
+
+    A target named explicitly is scanned even if an exclude pattern matches it; files found
+    by walking a folder are excluded when their path below that folder matches.
+    """
+    files: dict[str, SourceFile] = {}
+    for target in targets:
+        if target.is_dir() and not target.is_symlink():
+            target_rel = "" if target == root else target.relative_to(root).as_posix()
+            listed = (_git_files(root, target) if use_git else None)
+            if listed is None:
+                listed = _walk(root, target)
+            for rel in listed:
+                below = rel[len(target_rel) + 1 :] if target_rel else rel
+                if any(part in PRUNED_DIRS for part in below.split("/")[:-1]):
+                    continue
+                if excluded(rel, exclude, skip=len(target_rel.split("/")) if target_rel else 0):
+                    continue
+                kind = classify(rel)
+                if kind is None:
+                    continue
+                full = root / rel
+                if full.is_symlink() and not inside(root, full):
+                    continue
+                files[rel] = SourceFile(rel, str(full), kind)
+        else:
+            rel = target.relative_to(root).as_posix() if target != root else target.name
+            kind = classify(rel) or "unknown"
+            files[rel] = SourceFile(rel, str(target), kind)
+    return sorted(files.values())

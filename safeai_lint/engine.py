@@ -1,0 +1,346 @@
+"""`lint()`: the library API. discover -> parse -> extract -> check -> suppress -> result.
+
+No terminal I/O happens here; the CLI and the reporters do that.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from . import suppress
+from .catalog import RuleDoc, all_rules
+from .config import Config, find_config, load_config
+from .discover import SourceFile, classify, discover, git_root
+from .facts import Diagnostic, FileFacts, Location, Suppression
+from .findings import Finding
+from .project import Project
+from .sources.base import SourceText
+
+ENGINE_RULES = ("SAI001", "SAI002", "SAI003", "SAI004")
+PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than it saves
+
+
+@dataclass(frozen=True)
+class Result:
+    findings: tuple[Finding, ...]
+    rules: tuple[RuleDoc, ...]  # every rule that ran
+    files_scanned: int
+    root: str
+    config_source: str = ""
+    fail_on: str = "warning"
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    root: Path
+    targets: tuple[Path, ...]
+    only: frozenset[str] | None  # report findings only in these files (explicit file mode)
+    use_git: bool
+
+
+def plan(paths: Sequence[str], cwd: Path | None = None) -> ScanPlan:
+    """Where the scan root is and what to scan. Paths must exist (the CLI checks)."""
+    cwd = (cwd or Path.cwd()).resolve()
+    named = [((cwd / p) if not os.path.isabs(p) else Path(p)) for p in paths if p != "-"]
+    resolved = named or [cwd]
+    resolved = [Path(os.path.abspath(p)) for p in resolved]
+    repo = git_root(resolved[0])
+    if repo and all(repo == p or repo in p.parents for p in resolved):
+        root = repo
+    else:
+        repo = None
+        common = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+        root = common
+    root = root.resolve()
+    real_targets = []
+    for p in resolved:
+        real = p.resolve() if not p.is_symlink() else p.parent.resolve() / p.name
+        real_targets.append(real)
+    files = [p for p in real_targets if not p.is_dir()]
+    only = frozenset(p.relative_to(root).as_posix() for p in files) if files else None
+    if not named:
+        targets = (root,) if repo is not None else ()  # stdin alone: the repo is context
+    elif files and repo is not None:
+        targets = (root,)  # cross-file rules see the repo around the named files
+    else:
+        targets = tuple(real_targets)
+    return ScanPlan(root, targets, only, repo is not None)
+
+
+def resolve_config(root: Path, config_path: str | None, cwd: Path | None = None) -> Config:
+    if config_path:
+        return load_config(Path(config_path))
+    start = cwd.resolve() if cwd else Path.cwd()
+    found = find_config(start if (start == root or root in start.parents) else root)
+    if found is None and start != root:
+        found = find_config(root)
+    return load_config(found, _display(found, root) if found else None)
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# --- reading one file ---------------------------------------------------------------------
+
+
+def read_text(path: str, cap: int) -> tuple[str | None, str]:
+    """The decoded text of a file, or None and why it cannot be analysed."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISDIR(info.st_mode):
+        return None, "is a directory, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return None, "not a regular file (FIFO, socket or device); not read"
+    if info.st_size > cap:
+        return None, f"file is {info.st_size:,} bytes, over the size cap of {cap:,} (setting max-file-size)"
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            chunks, remaining = [], cap + 1
+            while remaining > 0:
+                chunk = os.read(fd, min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+    data = b"".join(chunks)
+    if len(data) > cap:
+        return None, f"file is over the size cap of {cap:,} bytes (setting max-file-size)"
+    return decode(data)
+
+
+def decode(data: bytes) -> tuple[str | None, str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), ""
+        except UnicodeDecodeError:
+            return None, "starts with a UTF-16 byte-order mark but is not valid UTF-16"
+    if b"\x00" in data:
+        return None, "binary file (contains NUL bytes)"
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, f"not valid UTF-8 (byte {exc.start} on line {line}); save it as UTF-8"
+
+
+# --- per file: parse and extract ----------------------------------------------------------
+
+
+def analyze(sf: SourceFile, max_file_size: int, data: bytes | None = None) -> FileFacts:
+    """Everything one file tells: facts, parse diagnostics, suppression comments."""
+    if data is not None:
+        text, why = decode(data) if len(data) <= max_file_size else (None, "input over the size cap")
+    else:
+        text, why = read_text(sf.path, max_file_size)
+    if text is None:
+        return FileFacts(sf.rel, sf.kind, diagnostics=(Diagnostic("SAI002", why, Location(sf.rel, 1, 1)),))
+    src = SourceText(sf.rel, sf.kind, text)
+    facts: list[object] = []
+    from .extract import extractors_for
+
+    for extractor in extractors_for(sf.kind):
+        try:
+            facts.extend(extractor(src))
+        except RecursionError:
+            src.problem("SAI002", "too deeply nested to analyse; not analysed")
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the scan
+            src.problem("SAI002", f"internal error while analysing this file ({type(exc).__name__}: {exc}); please report it")
+    sups, bad = suppress.comment_suppressions(src)
+    sups.extend(f for f in facts if isinstance(f, Suppression))  # e.g. Kubernetes annotations
+    facts = [f for f in facts if not isinstance(f, Suppression)]
+    facts.extend(bad)
+    lines = _referenced_lines(src, [*facts, *sups])
+    return FileFacts(sf.rel, sf.kind, tuple(facts), tuple(src.diagnostics), tuple(sups), lines)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _locations(obj: object) -> Iterable[Location]:
+    if isinstance(obj, Location):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from _locations(item)
+    elif dataclasses.is_dataclass(obj):
+        names = _FIELDS.get(type(obj))
+        if names is None:
+            names = tuple(f.name for f in dataclasses.fields(obj) if f.name not in ("specifier", "surface", "message"))
+            _FIELDS[type(obj)] = names
+        for name in names:
+            value = getattr(obj, name)
+            if isinstance(value, (Location, tuple, list)) or dataclasses.is_dataclass(value):
+                yield from _locations(value)
+
+
+def _referenced_lines(src: SourceText, facts: list[object]) -> dict[int, str]:
+    lines: dict[int, str] = {}
+    for loc in _locations(facts):
+        if loc.path == src.rel and loc.line not in lines:
+            lines[loc.line] = src.line_text(loc.line)
+    for diag in src.diagnostics:
+        lines[diag.location.line] = src.line_text(diag.location.line)
+    return lines
+
+
+def _analyze_batch(args: tuple[list[SourceFile], int]) -> list[FileFacts]:
+    files, cap = args
+    return [analyze(sf, cap) for sf in files]
+
+
+def analyze_all(files: Sequence[SourceFile], cap: int, jobs: int) -> list[FileFacts]:
+    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
+        return [analyze(sf, cap) for sf in files]
+    import concurrent.futures
+    import multiprocessing
+
+    size = max(8, len(files) // (jobs * 8))
+    batches = [(list(files[i : i + size]), cap) for i in range(0, len(files), size)]
+    context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        out: list[FileFacts] = []
+        for part in pool.map(_analyze_batch, batches):
+            out.extend(part)
+    return out
+
+
+# --- the whole scan -----------------------------------------------------------------------
+
+
+def enabled_rules(config: Config, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[str]:
+    from .catalog import resolve_rule
+
+    rules = all_rules()
+    chosen = set(config.select or rules) | set(config.extend_select)
+    if select:
+        chosen = {r for token in select for r in resolve_rule(token)}
+    dropped = set(config.ignore) | {r for token in ignore for r in resolve_rule(token)}
+    return [r for r in rules if r in chosen and r not in dropped]
+
+
+def lint(
+    paths: Sequence[str] = (".",),
+    config: Config | None = None,
+    *,
+    config_path: str | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    stdin: bytes | None = None,
+    stdin_filename: str = "stdin",
+    jobs: int = 1,
+    cwd: Path | None = None,
+) -> Result:
+    """Scan `paths` and return every finding, sorted, with levels and fingerprints set."""
+    from .checks import all_checks
+
+    scan = plan(paths, cwd)
+    config = config or resolve_config(scan.root, config_path, cwd)
+    files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
+    only = scan.only
+    results = analyze_all(files, config.max_file_size, jobs)
+    if stdin is not None:
+        name = stdin_filename.replace(os.sep, "/")
+        if os.path.isabs(name):
+            try:
+                name = Path(name).resolve().relative_to(scan.root).as_posix()
+            except ValueError:
+                name = Path(name).name
+        results = [r for r in results if r.path != name]
+        results.append(analyze(SourceFile(name, "-", classify(name) or "unknown"), config.max_file_size, stdin))
+        named_paths = [p for p in paths if p != "-"]
+        only = (only or frozenset()) | {name} if named_paths else frozenset({name})
+    results.sort(key=lambda r: r.path)
+
+    rules = all_rules()
+    enabled = enabled_rules(config, select, ignore)
+    checks = [c for c in all_checks() if any(r in enabled for r in c.rules)]
+    ran = [r for r in enabled if r in ENGINE_RULES or any(r in c.rules for c in checks)]
+    ran_set = set(ran)
+
+    project = Project(results)
+    raw: list[Finding] = []
+    for res in results:
+        raw.extend(Finding(d.rule, d.message, d.location) for d in res.diagnostics)
+        raw.extend(Finding("SAI003", b.message, b.location) for b in res.facts if isinstance(b, suppress.BadSuppression))
+    for check in checks:
+        raw.extend(check.run(project, config.policy))
+    raw = [f for f in raw if f.rule in ran_set]
+    if only is not None:
+        raw = [f for f in raw if f.location.path in only]
+
+    # suppressions: comments and annotations, then per-file ignores, then waivers
+    all_sups = [s for res in results for s in res.suppressions]
+    valid, invalid = suppress.validate(all_sups, set(rules))
+    raw.extend(Finding("SAI003", b.message, b.location) for b in invalid)
+    kept, unused = suppress.apply_suppressions(raw, valid)
+    kept = suppress.apply_per_file_ignores(kept, config)
+    waivers, waiver_problems = suppress.check_waivers(config, scan.root, set(rules))
+    kept, unused_waivers = suppress.apply_waivers(kept, waivers)
+    config_loc = config.source or ".safeai-lint.yaml"
+    for problem in waiver_problems:
+        kept.append(Finding("SAI003", problem.message, Location(config_loc, max(problem.waiver.line, 1), 1)))
+    for sup in unused:
+        if sup.rule in ran_set and (only is None or sup.location.path in only):
+            kept.append(Finding("SAI004", f"suppression of {sup.rule} matched no finding; remove it", sup.location))
+    for waiver in unused_waivers:
+        if waiver.rule in ran_set and only is None:
+            kept.append(Finding("SAI004", f"waiver of {waiver.rule} matched no finding; remove it", Location(config_loc, max(waiver.line, 1), 1)))
+    kept = [f for f in kept if f.rule in ran_set]
+
+    levels = config.level_overrides()
+    lines = {res.path: res.lines for res in results}
+    finished = _finish(kept, rules, levels, lines)
+    return Result(
+        findings=tuple(finished),
+        rules=tuple(rules[r] for r in ran),
+        files_scanned=len(results),
+        root=str(scan.root),
+        config_source=config.source,
+        fail_on=config.fail_on,
+    )
+
+
+def _finish(findings: list[Finding], rules: dict[str, RuleDoc], levels: dict[str, str], lines: dict[str, dict[int, str]]) -> list[Finding]:
+    """Set level, snippet and fingerprint; sort; drop exact duplicates."""
+    unique = {}
+    for f in findings:
+        snippet = lines.get(f.location.path, {}).get(f.location.line, f.snippet)
+        level = levels.get(f.rule) or (rules[f.rule].level if f.rule in rules else "warning")
+        done = dataclasses.replace(f, level=level, snippet=snippet)
+        unique.setdefault((done.rule, done.location, done.message), done)
+    ordered = sorted(unique.values(), key=Finding.sort_key)
+    seen: dict[str, int] = {}
+    out = []
+    for f in ordered:
+        base = "\0".join((f.rule, f.location.path, _normalise(f.snippet), _normalise_message(f.message)))
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        digest = hashlib.sha256(f"{base}\0{count}".encode()).hexdigest()[:32]
+        out.append(dataclasses.replace(f, fingerprint=digest))
+    return out
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _normalise_message(text: str) -> str:
+    # line numbers inside messages ("also pinned at line 12") must not move the fingerprint
+    return re.sub(r"\d+", "#", text)

@@ -1,0 +1,87 @@
+"""One scanned file as the extractors see it: its text, its parse trees (parsed once, shared
+by every extractor) and the problems found while parsing."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..facts import Diagnostic, Location
+
+
+class SourceText:
+    """The text of one file plus lazily built, cached parse trees.
+
+    Parsers record what they could not read as diagnostics (SAI001/SAI002) and return what
+    they could, so an extractor never sees an exception from a bad input.
+    """
+
+    def __init__(self, rel: str, kind: str, text: str) -> None:
+        self.rel = rel
+        self.kind = kind
+        self.text = text
+        self.diagnostics: list[Diagnostic] = []
+        self._cache: dict[str, Any] = {}
+        self._lines: list[str] | None = None
+
+    # --- text -----------------------------------------------------------------------------
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
+
+    def line_text(self, line: int) -> str:
+        lines = self.lines
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+    # --- locations ------------------------------------------------------------------------
+    def loc(self, pos: tuple[int, int, int, int] | None) -> Location:
+        """A Location from a parser position (line, column, end_line, end_column)."""
+        if not pos:
+            return Location(self.rel, 1, 1)
+        line, col, end_line, end_col = pos
+        return Location(self.rel, max(line, 1), max(col, 1), end_line, end_col)
+
+    def line_loc(self, line: int, column: int = 1, end_column: int = 0) -> Location:
+        """A Location on one line; without an end column it spans to the end of the line."""
+        line = min(max(line, 1), max(len(self.lines), 1))
+        if not end_column:
+            end_column = len(self.line_text(line)) + 1
+        return Location(self.rel, line, max(column, 1), line, max(end_column, column))
+
+    def find_loc(self, line: int, needle: str, end_line: int | None = None) -> Location:
+        """The location of `needle` on `line` (or the first line up to `end_line` holding it);
+        the whole of `line` when it is not there."""
+        last = end_line or line
+        for number in range(line, last + 1):
+            col = self.line_text(number).find(needle) if needle else -1
+            if col >= 0:
+                return Location(self.rel, number, col + 1, number, col + 1 + len(needle))
+        return self.line_loc(line)
+
+    def problem(self, rule: str, message: str, line: int = 1, column: int = 1) -> None:
+        self.diagnostics.append(Diagnostic(rule, message, self.line_loc(line, column)))
+
+    # --- parse trees (each built once) ----------------------------------------------------
+    def yaml_documents(self) -> list[Any]:
+        """The YAML documents of this file (see `sources.yaml`); problems become diagnostics."""
+        if "yaml" not in self._cache:
+            from .yaml import parse_documents
+
+            docs, problem = parse_documents(self.text)
+            if problem:
+                rule, message = problem.rule, problem.message
+                if rule == "SAI001" and "{{" in self.text:
+                    rule = "SAI002"
+                    message = (
+                        "looks like a Go/Helm template, not plain YAML; render it and pipe it in: "
+                        "`helm template . | safeai-lint check - --stdin-filename rendered.yaml`"
+                    )
+                self.problem(rule, message, problem.line, problem.column)
+            self._cache["yaml"] = docs
+        return self._cache["yaml"]
+
+    def cached(self, key: str, build: Any) -> Any:
+        """A parse tree built once per file by `build(self)` and shared by every extractor."""
+        if key not in self._cache:
+            self._cache[key] = build(self)
+        return self._cache[key]

@@ -1,0 +1,159 @@
+"""Suppressions: inline comments, per-file ignores and config waivers.
+
+What does not suppress says why: an unknown rule, a missing reason or an expired waiver is
+SAI003 and the finding stays; a suppression that silenced nothing is SAI004.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .config import Config, Waiver
+from .discover import excluded
+from .facts import Location, Suppression
+from .findings import Finding
+from .sources.base import SourceText
+
+_DIRECTIVE = re.compile(r"#\s*safeai-lint\s*:\s*(?P<body>.*)$")
+_IGNORE = re.compile(r"(?P<what>file-ignore|ignore)\s*\[(?P<rules>[^\]]*)\](?P<rest>.*)$")
+_REASON = re.compile(r"^\s*(?:--|#|:)?\s*(?P<reason>.*?)\s*$")
+_RULE_TOKEN = re.compile(r"^SAI\d{3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class BadSuppression:
+    """A suppression that cannot be honoured, reported as SAI003."""
+
+    message: str
+    location: Location
+
+
+def comment_suppressions(src: SourceText) -> tuple[list[Suppression], list[BadSuppression]]:
+    """`# safeai-lint: ignore[...] -- reason` and `file-ignore[...]` comments of a file."""
+    good: list[Suppression] = []
+    bad: list[BadSuppression] = []
+    if "safeai-lint" not in src.text:
+        return good, bad
+    lines = src.lines
+    for index, line in enumerate(lines):
+        if "safeai-lint" not in line:
+            continue
+        match = _DIRECTIVE.search(line)
+        if not match:
+            continue
+        number = index + 1
+        loc = Location(src.rel, number, match.start() + 1, number, len(line) + 1)
+        directive = _IGNORE.match(match.group("body").strip())
+        if not directive:
+            bad.append(BadSuppression("unrecognised safeai-lint comment; write `# safeai-lint: ignore[SAI101] -- reason`", loc))
+            continue
+        reason = _REASON.match(directive.group("rest")).group("reason")
+        whole = directive.group("what") == "file-ignore"
+        alone = not line[: match.start()].strip()
+        last = number + 1 if alone else number
+        tokens = [t.strip().upper() for t in directive.group("rules").split(",") if t.strip()]
+        if not tokens:
+            bad.append(BadSuppression("suppression names no rule", loc))
+        for token in tokens:
+            good.append(Suppression(token, reason, loc, number, last, whole))
+    return good, bad
+
+
+def validate(suppressions: Iterable[Suppression], known: set[str]) -> tuple[list[Suppression], list[BadSuppression]]:
+    """Split suppressions into those that apply and those that are SAI003."""
+    valid, invalid = [], []
+    for sup in suppressions:
+        if sup.rule not in known:
+            hint = "" if _RULE_TOKEN.match(sup.rule) else " (write rule ids such as SAI101)"
+            invalid.append(BadSuppression(f"suppression names unknown rule {sup.rule!r}{hint}; it suppresses nothing", sup.location))
+        elif not sup.reason:
+            how = "`SAI304=reason`" if sup.origin == "annotation" else "`-- reason`"
+            invalid.append(BadSuppression(f"suppression of {sup.rule} has no reason (add {how}); it suppresses nothing", sup.location))
+        else:
+            valid.append(sup)
+    return valid, invalid
+
+
+def apply_suppressions(findings: Sequence[Finding], suppressions: Sequence[Suppression]) -> tuple[list[Finding], list[Suppression]]:
+    """Findings left after suppressions, and the suppressions that silenced nothing."""
+    by_file: dict[str, list[Suppression]] = {}
+    for sup in suppressions:
+        by_file.setdefault(sup.location.path, []).append(sup)
+    used: set[int] = set()
+    kept = []
+    for finding in findings:
+        hit = None
+        for sup in by_file.get(finding.location.path, ()):
+            if sup.rule != finding.rule:
+                continue
+            if sup.whole_file or sup.first_line <= finding.location.line <= sup.last_line:
+                hit = sup
+                break
+        if hit is None:
+            kept.append(finding)
+        else:
+            used.add(id(hit))
+    unused = [s for s in suppressions if id(s) not in used]
+    return kept, unused
+
+
+def apply_per_file_ignores(findings: Iterable[Finding], config: Config) -> list[Finding]:
+    if not config.per_file_ignores:
+        return list(findings)
+    out = []
+    for finding in findings:
+        silenced = any(
+            finding.rule in rules and excluded(finding.location.path, (glob,))
+            for glob, rules in config.per_file_ignores
+        )
+        if not silenced:
+            out.append(finding)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverProblem:
+    message: str
+    waiver: Waiver
+
+
+def check_waivers(config: Config, root: Path, known: set[str], today: dt.date | None = None) -> tuple[list[Waiver], list[WaiverProblem]]:
+    """Waivers that apply, and those that are invalid (unknown rule, no reason, expired,
+    missing report file)."""
+    today = today or dt.date.today()
+    valid, problems = [], []
+    for waiver in config.waivers:
+        if waiver.rule not in known:
+            problems.append(WaiverProblem(f"waiver names unknown rule {waiver.rule!r}; it waives nothing", waiver))
+        elif not waiver.reason:
+            problems.append(WaiverProblem(f"waiver of {waiver.rule} has no reason; it waives nothing", waiver))
+        elif waiver.until and waiver.until < today:
+            problems.append(WaiverProblem(f"waiver of {waiver.rule} expired on {waiver.until.isoformat()}; its findings are reported again", waiver))
+        elif waiver.report and not (root / waiver.report).is_file():
+            problems.append(WaiverProblem(f"waiver of {waiver.rule} requires report {waiver.report!r}, which does not exist; it waives nothing", waiver))
+        else:
+            valid.append(waiver)
+    return valid, problems
+
+
+def apply_waivers(findings: Sequence[Finding], waivers: Sequence[Waiver]) -> tuple[list[Finding], list[Waiver]]:
+    used: set[int] = set()
+    kept = []
+    for finding in findings:
+        hit = next(
+            (
+                w for w in waivers
+                if w.rule == finding.rule
+                and excluded(finding.location.path, w.paths)
+                and (not w.component or finding.subject == w.component)
+            ),
+            None,
+        )
+        if hit is None:
+            kept.append(finding)
+        else:
+            used.add(id(hit))
+    return kept, [w for w in waivers if id(w) not in used]
