@@ -72,6 +72,26 @@ class PackageSource:
 
 # --- images (SAI2xx) ---------------------------------------------------------------------
 
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A place that names a container image: a Dockerfile FROM, a container or initContainer
+    `image:`, a Compose `image:`, a KServe runtime image.
+
+    `reference` is the image after build-arg substitution ("" when it cannot be resolved, and
+    then `unresolved` says why: an ARG without default, a template placeholder).
+    `surface`: "dockerfile", "kubernetes", "compose", "kserve". `stage` is the Dockerfile
+    stage index (or -1); `final` is True for the final stage or any non-Dockerfile image.
+    """
+
+    reference: str
+    written: str
+    location: Location
+    surface: str
+    unresolved: str = ""
+    stage: int = -1
+    final: bool = True
+
 # --- workloads and serving launches (SAI3xx, SAI5xx, SAI6xx) -----------------------------
 
 # --- resilience (SAI4xx) -----------------------------------------------------------------

@@ -1,15 +1,21 @@
 """Rule logic: pure functions from facts and policy to findings, one module per family.
 
-A check never opens a file and never asks which surface a fact came from.
+A check never opens a file and never asks which surface a fact came from. Each family module
+exposes `CHECKS: tuple[Check, ...]`; add its name to `FAMILIES` to register it.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
+
+FAMILIES: tuple[str, ...] = (
+    "versions",
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,7 @@ class Check:
 
 
 def all_checks() -> tuple[Check, ...]:
-    from . import versions
-
-    return (*versions.CHECKS,)
+    checks: list[Check] = []
+    for family in FAMILIES:
+        checks.extend(importlib.import_module(f".{family}", __name__).CHECKS)
+    return tuple(checks)

@@ -1,28 +1,38 @@
 """Extractors: parse trees to facts, one module per surface.
 
-An extractor is `fn(source: SourceText) -> Iterable[fact]`. `extractors_for(kind)` lists the
-extractors that read a file kind; each gets the same `SourceText`, so a file is parsed once.
+An extractor is `fn(source: SourceText) -> Iterable[fact]`. Every extractor registered for a
+file kind gets the same `SourceText`, so a file is parsed once whatever reads it. Modules are
+imported only when a file of their kind turns up (start-up time is a feature).
 """
 from __future__ import annotations
 
+import importlib
 from typing import Callable, Iterable
 
 from ..sources.base import SourceText
 
 Extractor = Callable[[SourceText], Iterable[object]]
 
+# (file kind, module in this package, function). Add a line to register an extractor.
+REGISTRY: tuple[tuple[str, str, str], ...] = (
+    ("requirements", "python_deps", "requirements"),
+    ("pyproject", "python_deps", "pyproject"),
+    ("pipfile", "python_deps", "pipfile"),
+    ("setup-cfg", "python_deps", "setup_cfg"),
+    ("python-version", "python_deps", "python_version_file"),
+    ("runtime-txt", "python_deps", "runtime_txt"),
+    ("lockfile", "python_deps", "lockfile"),
+    ("yaml", "python_deps", "yaml_surfaces"),
+)
+
+_cache: dict[str, tuple[Extractor, ...]] = {}
+
 
 def extractors_for(kind: str) -> tuple[Extractor, ...]:
-    from . import python_deps
-
-    table: dict[str, tuple[Extractor, ...]] = {
-        "requirements": (python_deps.requirements,),
-        "pyproject": (python_deps.pyproject,),
-        "pipfile": (python_deps.pipfile,),
-        "setup-cfg": (python_deps.setup_cfg,),
-        "python-version": (python_deps.python_version_file,),
-        "runtime-txt": (python_deps.runtime_txt,),
-        "lockfile": (python_deps.lockfile,),
-        "yaml": (python_deps.yaml_surfaces,),
-    }
-    return table.get(kind, ())
+    if kind not in _cache:
+        found = []
+        for k, module, function in REGISTRY:
+            if k == kind:
+                found.append(getattr(importlib.import_module(f".{module}", __name__), function))
+        _cache[kind] = tuple(found)
+    return _cache[kind]
