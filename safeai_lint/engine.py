@@ -322,7 +322,7 @@ def _finish(findings: list[Finding], rules: dict[str, RuleDoc], levels: dict[str
     unique = {}
     for f in findings:
         snippet = lines.get(f.location.path, {}).get(f.location.line, f.snippet)
-        level = levels.get(f.rule) or (rules[f.rule].level if f.rule in rules else "warning")
+        level = levels.get(f.rule) or f.level or (rules[f.rule].level if f.rule in rules else "warning")
         done = dataclasses.replace(f, level=level, snippet=snippet)
         unique.setdefault((done.rule, done.location, done.message), done)
     ordered = sorted(unique.values(), key=Finding.sort_key)

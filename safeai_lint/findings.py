@@ -21,7 +21,7 @@ class Finding:
     rule: str
     message: str
     location: Location
-    level: str = "warning"
+    level: str = ""  # "" = the rule's level; a check may set another (SAI103 minor-only is a note)
     snippet: str = ""
     fingerprint: str = ""
     subject: str = ""  # what the finding is about, e.g. the locked component (waivers match it)

@@ -22,7 +22,7 @@ REGISTRY: tuple[tuple[str, str, str], ...] = (
     ("python-version", "python_deps", "python_version_file"),
     ("runtime-txt", "python_deps", "runtime_txt"),
     ("lockfile", "python_deps", "lockfile"),
-    ("yaml", "python_deps", "yaml_surfaces"),
+    ("yaml", "environments", "yaml_surfaces"),
 )
 
 _cache: dict[str, tuple[Extractor, ...]] = {}

@@ -1,0 +1,418 @@
+"""Python dependency declarations: requirements files, pyproject (PEP 621, Poetry, PDM, uv,
+dependency groups), Pipfile, setup.cfg, `.python-version`, `runtime.txt` and lock files.
+
+Each declaration becomes a `VersionDecl` at the line (and column) of the package name;
+index options and URL requirements become `PackageSource`; `+cuXYZ` builds and PyTorch
+wheel-index URLs become `CudaBuild`.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable, Iterator
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from ..facts import CudaBuild, Location, PackageSource, VersionDecl
+from ..sources import specs
+from ..sources.base import SourceText
+
+# --- requirement strings ------------------------------------------------------------------
+
+
+def _name_loc(src: SourceText, line: int, name: str, end_line: int | None = None) -> Location:
+    """Where a package name is written on a line, matching `-`/`_`/`.` and case loosely."""
+    pattern = re.compile(r"(?<![\w.-])" + r"[-_.]".join(re.escape(p) for p in re.split(r"[-_.]+", name)) + r"(?![\w.-]*\s*=\s*\[)", re.I)
+    last = end_line or line
+    for number in range(line, last + 1):
+        match = pattern.search(src.line_text(number))
+        if match:
+            return Location(src.rel, number, match.start() + 1, number, match.end() + 1)
+    return src.line_loc(line)
+
+
+def _requirement_facts(src: SourceText, req: Requirement, loc: Location, surface: str) -> Iterator[object]:
+    name = str(canonicalize_name(req.name))
+    if req.url:
+        yield PackageSource(req.url, "url-requirement", loc)
+        build = specs.cuda_of_build(req.url) if "/whl/" in req.url else None
+        if build:
+            yield CudaBuild(name, build, loc, surface)
+        return
+    spec = str(req.specifier)
+    local = ""
+    for item in req.specifier:
+        if "+" in item.version:
+            local = item.version.split("+", 1)[1]
+    yield VersionDecl(name, spec, loc, surface, local=local)
+    if local:
+        cuda = specs.cuda_of_build(local)
+        if cuda:
+            yield CudaBuild(name, cuda, loc, surface)
+
+
+def _pep508(src: SourceText, text: str, line: int, surface: str, end_line: int | None = None) -> Iterator[object]:
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        return
+    yield from _requirement_facts(src, req, _name_loc(src, line, req.name, end_line), surface)
+
+
+# --- requirements.txt ---------------------------------------------------------------------
+
+_INDEX_OPTIONS = {
+    "index_url": "--index-url",
+    "extra_index_urls": "--extra-index-url",
+    "find_links": "--find-links",
+    "trusted_hosts": "--trusted-host",
+}
+
+
+def _parse_requirements(text: str):  # noqa: ANN202 - pip_requirements_parser.RequirementsFile
+    """pip's own requirements grammar (continuations, options, markers, hashes), via
+    pip-requirements-parser. It reads files only, so the text goes through a private temp file;
+    nested `-r`/`-c` files are never followed."""
+    import os
+    import tempfile
+
+    from pip_requirements_parser import RequirementsFile
+
+    fd, name = tempfile.mkstemp(prefix="safeai-lint-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return RequirementsFile.from_file(name, include_nested=False)
+    finally:
+        os.unlink(name)
+
+
+def requirements(src: SourceText) -> Iterable[object]:
+    try:
+        parsed = _parse_requirements(src.text)
+    except Exception as exc:  # noqa: BLE001 - the parser raises many kinds
+        src.problem("SAI001", f"invalid requirements file: {exc}")
+        return []
+    facts: list[object] = []
+    for bad in parsed.invalid_lines:
+        first = str(bad.error_message).strip().splitlines()[0] if bad.error_message else "cannot be parsed"
+        src.problem("SAI001", f"invalid requirement line: {first}", bad.line_number or 1)
+    for option in parsed.options:
+        for key, flag in _INDEX_OPTIONS.items():
+            values = option.options.get(key)
+            if not values:
+                continue
+            for value in [values] if isinstance(values, str) else values:
+                loc = src.find_loc(option.line_number or 1, value)
+                facts.append(PackageSource(value, flag, loc))
+                cuda = specs.cuda_of_build(value) if "/whl/" in value else None
+                if cuda:
+                    facts.append(CudaBuild("torch", cuda, loc, "requirements"))
+    for req in parsed.requirements:
+        line = req.line_number or 1
+        end = line + req.line.count("\n") if req.line else line
+        url = req.link.url if req.link and req.link.url else ""
+        if "://" in url or url.startswith(("git+", "hg+", "svn+", "bzr+")):
+            loc = src.find_loc(line, url, end) if url in src.text else src.line_loc(line)
+            facts.append(PackageSource(url, "url-requirement", loc))
+            cuda = specs.cuda_of_build(url) if "/whl/" in url else None
+            if cuda:
+                facts.append(CudaBuild(str(canonicalize_name(req.name or "torch")), cuda, loc, "requirements"))
+            continue
+        if req.req is None or url:
+            continue  # `-e .`, local folders and wheel files are the project's own code
+        facts.extend(_requirement_facts(src, req.req, _name_loc(src, line, req.req.name, end), "requirements"))
+    return facts
+
+
+# --- TOML surfaces ------------------------------------------------------------------------
+
+
+def _toml(src: SourceText) -> dict[str, Any] | None:
+    def build(s: SourceText) -> dict[str, Any] | None:
+        try:
+            import tomllib
+        except ImportError:  # pragma: no cover - Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        try:
+            return tomllib.loads(s.text)
+        except tomllib.TOMLDecodeError as exc:
+            match = re.search(r"line (\d+), column (\d+)", str(exc))
+            line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+            if not match and "end of document" in str(exc):
+                line = max(len(s.lines), 1)
+            s.problem("SAI001", f"invalid TOML: {str(exc).split(' (at')[0]}", line, col)
+            return None
+
+    return src.cached("toml", build)
+
+
+class _Sections:
+    """Line ranges of TOML tables, to place a value read by tomllib back on its line."""
+
+    def __init__(self, src: SourceText) -> None:
+        self.src = src
+        self.headers: list[tuple[int, str]] = []
+        for number, line in enumerate(src.lines, 1):
+            match = re.match(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?", line)
+            if match:
+                self.headers.append((number, match.group(1).replace('"', "").replace("'", "")))
+
+    def span(self, table: str) -> tuple[int, int]:
+        """First and last line of `table` (dotted name); the whole file when not a header."""
+        for i, (number, name) in enumerate(self.headers):
+            if name == table:
+                end = self.headers[i + 1][0] - 1 if i + 1 < len(self.headers) else len(self.src.lines)
+                return number, end
+        return 1, len(self.src.lines)
+
+    def string_line(self, table: str, value: str) -> int:
+        first, last = self.span(table)
+        for number in range(first, last + 1):
+            text = self.src.line_text(number)
+            if f'"{value}"' in text or f"'{value}'" in text:
+                return number
+        return first
+
+    def key_line(self, table: str, key: str) -> int:
+        first, last = self.span(table)
+        pattern = re.compile(rf'^\s*["\']?{re.escape(key)}["\']?\s*=', re.I)
+        for number in range(first, last + 1):
+            if pattern.match(self.src.line_text(number)):
+                return number
+        dotted = re.compile(rf'^\s*{re.escape(table.split(".")[-1])}\.["\']?{re.escape(key)}["\']?\s*=')
+        for number in range(1, len(self.src.lines) + 1):
+            if dotted.match(self.src.line_text(number)):
+                return number
+        return first
+
+
+def _dep_strings(src: SourceText, sections: _Sections, table: str, values: Any, surface: str) -> Iterator[object]:
+    if not isinstance(values, list):
+        return
+    for value in values:
+        if isinstance(value, str):
+            line = sections.string_line(table, value)
+            yield from _pep508(src, value, line, surface)
+
+
+def _poetry_deps(src: SourceText, sections: _Sections, table: str, deps: Any) -> Iterator[object]:
+    if not isinstance(deps, dict):
+        return
+    for name, value in deps.items():
+        line = sections.key_line(table, name)
+        constraints = value if isinstance(value, list) else [value]
+        for item in constraints:
+            if isinstance(item, dict):
+                for key in ("git", "url", "path"):
+                    if isinstance(item.get(key), str) and key != "path":
+                        yield PackageSource(item[key], "url-requirement", src.find_loc(line, item[key]))
+                if "git" in item or "url" in item or "path" in item:
+                    break
+                item = item.get("version", "*")
+            if not isinstance(item, str):
+                continue
+            spec = specs.poetry(item)
+            if spec is None:
+                continue
+            component = "python" if name.lower() == "python" else str(canonicalize_name(name))
+            loc = _name_loc(src, line, name)
+            local = item.split("+", 1)[1] if "+" in item else ""
+            yield VersionDecl(component, spec, loc, "poetry", local=local)
+            cuda = specs.cuda_of_build(local) if local else None
+            if cuda:
+                yield CudaBuild(component, cuda, loc, "poetry")
+
+
+def pyproject(src: SourceText) -> Iterable[object]:
+    data = _toml(src)
+    if not isinstance(data, dict):
+        return []
+    sections = _Sections(src)
+    facts: list[object] = []
+    project = data.get("project")
+    if isinstance(project, dict):
+        requires = project.get("requires-python")
+        if isinstance(requires, str):
+            line = sections.key_line("project", "requires-python")
+            facts.append(VersionDecl("python", requires.replace(" ", ""), src.find_loc(line, "requires-python"), "pyproject"))
+        facts += _dep_strings(src, sections, "project", project.get("dependencies"), "pyproject")
+        optional = project.get("optional-dependencies")
+        if isinstance(optional, dict):
+            for values in optional.values():
+                facts += _dep_strings(src, sections, "project.optional-dependencies", values, "pyproject")
+    groups = data.get("dependency-groups")
+    if isinstance(groups, dict):
+        for values in groups.values():
+            facts += _dep_strings(src, sections, "dependency-groups", values, "pyproject")
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    if poetry:
+        facts += _poetry_deps(src, sections, "tool.poetry.dependencies", poetry.get("dependencies"))
+        facts += _poetry_deps(src, sections, "tool.poetry.dev-dependencies", poetry.get("dev-dependencies"))
+        group = poetry.get("group")
+        if isinstance(group, dict):
+            for name, body in group.items():
+                if isinstance(body, dict):
+                    facts += _poetry_deps(src, sections, f"tool.poetry.group.{name}.dependencies", body.get("dependencies"))
+        for source in poetry.get("source") or []:
+            if isinstance(source, dict) and isinstance(source.get("url"), str):
+                facts.append(PackageSource(source["url"], "--extra-index-url", src.find_loc(sections.string_line("tool.poetry.source", source["url"]), source["url"])))
+    pdm = tool.get("pdm") if isinstance(tool.get("pdm"), dict) else {}
+    for values in (pdm.get("dev-dependencies") or {}).values() if isinstance(pdm.get("dev-dependencies"), dict) else ():
+        facts += _dep_strings(src, sections, "tool.pdm.dev-dependencies", values, "pyproject")
+    for source in pdm.get("source") or [] if isinstance(pdm.get("source"), list) else []:
+        if isinstance(source, dict) and isinstance(source.get("url"), str):
+            facts.append(PackageSource(source["url"], "--extra-index-url", src.find_loc(sections.string_line("tool.pdm.source", source["url"]), source["url"])))
+    uv = tool.get("uv") if isinstance(tool.get("uv"), dict) else {}
+    for key in ("constraint-dependencies", "override-dependencies", "dev-dependencies"):
+        facts += _dep_strings(src, sections, "tool.uv", uv.get(key), "pyproject")
+    for index in uv.get("index") or [] if isinstance(uv.get("index"), list) else []:
+        if isinstance(index, dict) and isinstance(index.get("url"), str):
+            facts.append(PackageSource(index["url"], "--extra-index-url", src.find_loc(sections.string_line("tool.uv.index", index["url"]), index["url"])))
+    return facts
+
+
+def pipfile(src: SourceText) -> Iterable[object]:
+    data = _toml(src)
+    if not isinstance(data, dict):
+        return []
+    sections = _Sections(src)
+    facts: list[object] = []
+    for table in ("packages", "dev-packages"):
+        deps = data.get(table)
+        if not isinstance(deps, dict):
+            continue
+        for name, value in deps.items():
+            line = sections.key_line(table, name)
+            loc = _name_loc(src, line, name)
+            if isinstance(value, dict):
+                for key in ("git", "file", "url"):
+                    if isinstance(value.get(key), str) and "://" in value[key]:
+                        facts.append(PackageSource(value[key], "url-requirement", loc))
+                if any(k in value for k in ("git", "file", "path", "url")):
+                    continue
+                value = value.get("version", "*")
+            if not isinstance(value, str):
+                continue
+            spec = "" if value.strip() == "*" else value.replace(" ", "")
+            if spec and spec[0].isdigit():
+                spec = f"=={spec}"
+            facts.extend(_requirement_from_spec(src, name, spec, loc, "pipfile"))
+    requires = data.get("requires")
+    if isinstance(requires, dict):
+        for key in ("python_full_version", "python_version"):
+            if isinstance(requires.get(key), str):
+                line = sections.key_line("requires", key)
+                facts.append(VersionDecl("python", specs.exact_or_prefix(requires[key]), src.find_loc(line, key), "pipfile"))
+                break
+    for source in data.get("source") or [] if isinstance(data.get("source"), list) else []:
+        if isinstance(source, dict) and isinstance(source.get("url"), str):
+            facts.append(PackageSource(source["url"], "--extra-index-url", src.find_loc(sections.string_line("source", source["url"]), source["url"])))
+    return facts
+
+
+def _requirement_from_spec(src: SourceText, name: str, spec: str, loc: Location, surface: str) -> Iterator[object]:
+    try:
+        req = Requirement(f"{name}{spec}")
+    except InvalidRequirement:
+        return
+    yield from _requirement_facts(src, req, loc, surface)
+
+
+# --- setup.cfg, .python-version, runtime.txt ----------------------------------------------
+
+
+def setup_cfg(src: SourceText) -> Iterable[object]:
+    facts: list[object] = []
+    section = ""
+    key = ""
+    for number, raw in enumerate(src.lines, 1):
+        line = raw.split("#", 1)[0].rstrip() if not raw.lstrip().startswith(("#", ";")) else ""
+        if not line.strip():
+            continue
+        header = re.match(r"^\[([^\]]+)\]", line)
+        if header:
+            section, key = header.group(1).strip(), ""
+            continue
+        assignment = re.match(r"^([A-Za-z0-9_.-]+)\s*[=:]\s*(.*)$", line)
+        if assignment and not raw[0].isspace():
+            key, value = assignment.group(1), assignment.group(2).strip()
+        elif raw[0].isspace() and key:
+            value = line.strip()
+        else:
+            continue
+        if not value:
+            continue
+        if section == "options" and key == "python_requires":
+            facts.append(VersionDecl("python", value.replace(" ", ""), src.find_loc(number, "python_requires"), "setup.cfg"))
+        elif (section == "options" and key in ("install_requires", "setup_requires")) or section == "options.extras_require":
+            facts.extend(_pep508(src, value, number, "setup.cfg"))
+    return facts
+
+
+def python_version_file(src: SourceText) -> Iterable[object]:
+    facts = []
+    for number, line in enumerate(src.lines, 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        if specs.release(text) is None:
+            continue  # pypy3.10, system, a virtualenv name: not a CPython version
+        facts.append(VersionDecl("python", specs.exact_or_prefix(text), src.line_loc(number, 1, len(line.rstrip()) + 1), ".python-version"))
+    return facts
+
+
+def runtime_txt(src: SourceText) -> Iterable[object]:
+    for number, line in enumerate(src.lines, 1):
+        match = re.match(r"^\s*python-(\d+(?:\.\d+)*)\s*$", line)
+        if match:
+            return [VersionDecl("python", specs.exact_or_prefix(match.group(1)), src.line_loc(number, 1, len(line.rstrip()) + 1), "runtime.txt")]
+    return []
+
+
+# --- lock files (SAI101 only, resolved versions) ------------------------------------------
+
+
+def lockfile(src: SourceText) -> Iterable[object]:
+    name = src.rel.rsplit("/", 1)[-1]
+    facts: list[object] = []
+    if name == "Pipfile.lock":
+        try:
+            data = json.loads(src.text)
+        except (ValueError, RecursionError) as exc:
+            line = getattr(exc, "lineno", 1)
+            src.problem("SAI001", f"invalid JSON: {str(exc).split(':')[0]}", line if isinstance(line, int) else 1)
+            return []
+        for group in ("default", "develop"):
+            packages = data.get(group) if isinstance(data, dict) else None
+            if not isinstance(packages, dict):
+                continue
+            for pkg, body in packages.items():
+                version = body.get("version") if isinstance(body, dict) else None
+                if isinstance(version, str) and version.startswith("=="):
+                    line = next((n for n, l in enumerate(src.lines, 1) if f'"{pkg}"' in l), 1)
+                    facts.append(VersionDecl(str(canonicalize_name(pkg)), version, src.find_loc(line, f'"{pkg}"'), "Pipfile.lock", resolved=True))
+        return facts
+    data = _toml(src)
+    if not isinstance(data, dict):
+        return []
+    packages = data.get("package")
+    if not isinstance(packages, list):
+        return []
+    name_lines = {}
+    for number, line in enumerate(src.lines, 1):
+        match = re.match(r'^\s*name\s*=\s*"([^"]+)"', line)
+        if match:
+            name_lines.setdefault(str(canonicalize_name(match.group(1))), number)
+    for package in packages:
+        if not isinstance(package, dict):
+            continue
+        pkg, version = package.get("name"), package.get("version")
+        if not isinstance(pkg, str) or not isinstance(version, str):
+            continue
+        canonical = str(canonicalize_name(pkg))
+        line = name_lines.get(canonical, 1)
+        facts.append(VersionDecl(canonical, f"=={version}", src.find_loc(line, pkg), name, resolved=True))
+    return facts
