@@ -196,7 +196,9 @@ def policy_command(
     import yaml
 
     header = f"# effective policy ({'defaults + ' + cfg.source if cfg.source else 'defaults'})\n"
-    sys.stdout.write(header + yaml.safe_dump(dict(cfg.policy), sort_keys=False, default_flow_style=None, width=100))
+    from .sources.yaml import plain
+
+    sys.stdout.write(header + yaml.safe_dump(plain(dict(cfg.policy)), sort_keys=False, default_flow_style=None, width=100))
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -208,7 +210,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="safeai-lint", standalone_mode=False)
+        code = app(args=args, prog_name="safeai-lint", standalone_mode=False)
+        return code if isinstance(code, int) else 0
     except typer.Exit as exc:
         return exc.exit_code
     except click.exceptions.Exit as exc:

@@ -56,7 +56,9 @@ def plan(paths: Sequence[str], cwd: Path | None = None) -> ScanPlan:
     else:
         repo = None
         common = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
-        root = common
+        # outside git, the folder holding the config file is the project root
+        found = find_config(common)
+        root = found.parent if found is not None and found.name != "pyproject.toml" else common
     root = root.resolve()
     real_targets = []
     for p in resolved:

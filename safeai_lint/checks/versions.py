@@ -1,6 +1,7 @@
 """SAI101-SAI105: the version lock table, CUDA builds, drift between files, package indexes."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Iterable, Iterator
 
@@ -65,6 +66,7 @@ def _matches_lock(version: Version, lock: str) -> bool:
 def judge(specifier: str, lock: str) -> str | None:
     """"mismatch" when the specifier excludes the lock, "unpinned" when it admits other
     versions too, None when it pins exactly what the lock asks."""
+    specifier = re.sub(r"\+[A-Za-z0-9.]+", "", specifier)  # the build variant is SAI103's
     try:
         spec = SpecifierSet(specifier)
         lock_version = Version(lock)
@@ -176,20 +178,25 @@ def _exact(spec: str) -> str | None:
 
 
 def check_drift(project: Project, policy: Policy) -> Iterator[Finding]:
+    lock = policy.get("version-lock") or {}
     pins: dict[str, list[tuple[str, VersionDecl]]] = defaultdict(list)
     for decl in project.all(VersionDecl):
-        if decl.resolved or decl.component in PLATFORM:
-            continue
+        if decl.resolved or decl.component in PLATFORM or _lock_key(decl.component, lock):
+            continue  # locked components are judged against the lock itself (SAI101)
         version = _exact(decl.specifier)
         if version:
-            pins[ALIASES.get(decl.component, decl.component)].append((version, decl))
+            pins[decl.component].append((version, decl))
     for package, places in sorted(pins.items()):
-        versions = {v for v, _ in places}
-        if len(versions) < 2:
+        first: dict[str, VersionDecl] = {}
+        for version, decl in places:
+            first.setdefault(version, decl)
+        if len(first) < 2:
             continue
         for version, decl in places:
-            others = sorted({f"{v} at {d.location.path}:{d.location.line}" for v, d in places if v != version})
-            yield Finding("SAI104", f"{package} is pinned to {version} here but to {', '.join(others)}", decl.location, subject=package)
+            others = ", ".join(
+                f"{v} at {d.location.path}:{d.location.line}" for v, d in sorted(first.items()) if v != version
+            )
+            yield Finding("SAI104", f"{package} is pinned to {version} here but to {others}", decl.location, subject=package)
 
 
 def _normal_url(url: str) -> str:

@@ -253,3 +253,12 @@ def load_plain(text: str) -> Any:
     if problem:
         raise ValueError(f"line {problem.line}: {problem.message}")
     return docs[0].value if docs else None
+
+
+def plain(value: Any) -> Any:
+    """The same data as built-in dicts and lists (for dumping or comparing)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
