@@ -203,8 +203,6 @@ def policy_command(
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point: run the app, turning every error into a message and exit code 2."""
-    import click
-
     from .config import ConfigError
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -214,12 +212,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return code if isinstance(code, int) else 0
     except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return 2
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("safeai-lint: aborted\n")
         return 2
     except (UsageProblem, ConfigError) as exc:
@@ -228,6 +221,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:  # noqa: BLE001 - our own bug: one line, not a traceback
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a click usage error
+            exc.show()
+            return 2
         if debug:
             raise
         sys.stderr.write(f"safeai-lint: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)\n")
