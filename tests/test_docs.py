@@ -1,0 +1,62 @@
+"""Documentation that must not drift from the code."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from safeai_lint.catalog import RULE_ID, all_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_rule_table_matches_the_catalog():
+    expected = subprocess.run([sys.executable, str(ROOT / "scripts/rule_table.py")], capture_output=True, text=True, check=True).stdout.strip()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = re.search(r"<!-- rules:start -->\n(.*?)\n<!-- rules:end -->", readme, re.S).group(1).strip()
+    assert table == expected, "run: python scripts/rule_table.py --write"
+
+
+def test_rule_files_are_well_formed():
+    rules = all_rules()
+    names = [r.name for r in rules.values()]
+    assert len(names) == len(set(names))
+    for doc in rules.values():
+        assert RULE_ID.match(doc.id)
+        assert doc.level in ("error", "warning", "note")
+        assert doc.summary and doc.rationale and doc.remediation, doc.id
+        assert len(doc.tags) <= 10, doc.id
+        assert len(doc.summary) <= 1024 and len(doc.rationale) <= 4000, doc.id
+
+
+def test_rule_ids_and_names_match_the_public_catalog():
+    # the contract of RULES.md: ids and names never change
+    contract = {
+        "SAI001": "parse-error", "SAI002": "file-not-analyzed", "SAI003": "invalid-suppression",
+        "SAI004": "unused-suppression", "SAI005": "incoherent-lock-table",
+        "SAI101": "version-mismatch", "SAI102": "version-not-pinned", "SAI103": "cuda-build-mismatch",
+        "SAI104": "version-drift", "SAI105": "untrusted-package-index",
+        "SAI201": "untrusted-base-image", "SAI202": "floating-image-tag", "SAI203": "image-not-digest-pinned",
+        "SAI204": "unpinned-package-install", "SAI205": "runtime-package-install", "SAI206": "unresolved-image",
+        "SAI301": "missing-resource-limits", "SAI302": "gpu-not-in-limits", "SAI303": "requests-not-equal-limits",
+        "SAI304": "gpu-sharing", "SAI305": "memory-profile-missing", "SAI306": "memory-limit-off-profile",
+        "SAI307": "gpu-memory-fraction-too-high", "SAI308": "wrong-instance-type", "SAI309": "missing-probes",
+        "SAI401": "unbounded-retries", "SAI402": "retry-without-backoff", "SAI403": "retry-without-jitter",
+        "SAI404": "inference-timeout", "SAI405": "missing-circuit-breaker", "SAI406": "rate-limit-too-high",
+        "SAI407": "rate-limit-not-per-key", "SAI501": "token-budget-missing", "SAI502": "token-budget-too-large",
+        "SAI503": "untruncated-tokenization", "SAI504": "request-size-unbounded", "SAI601": "unquantized-model",
+        "SAI602": "runtime-weight-download", "SAI603": "hub-download-at-runtime",
+        "SAI604": "missing-cuda-cache-release", "SAI605": "allocator-not-configured",
+        "SAI701": "metrics-not-scraped", "SAI702": "required-metric-missing", "SAI703": "alert-rule-missing",
+        "SAI704": "alert-threshold-mismatch", "SAI801": "unvalidated-embedding-write",
+        "SAI802": "embedding-dimension-mismatch",
+    }
+    levels = {"SAI002": "warning", "SAI003": "warning", "SAI004": "note", "SAI005": "warning", "SAI104": "warning", "SAI105": "warning",
+              "SAI203": "warning", "SAI204": "warning", "SAI206": "note", "SAI303": "warning", "SAI305": "note", "SAI306": "warning",
+              "SAI309": "warning", "SAI403": "warning", "SAI407": "warning", "SAI503": "warning", "SAI504": "warning",
+              "SAI603": "warning", "SAI604": "note", "SAI605": "note", "SAI704": "warning", "SAI801": "warning"}
+    for rule_id, doc in all_rules().items():
+        assert rule_id in contract, f"{rule_id} is not in RULES.md"
+        assert doc.name == contract[rule_id]
+        assert doc.level == levels.get(rule_id, "error"), rule_id
