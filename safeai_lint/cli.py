@@ -101,6 +101,7 @@ def check(
 
     from .engine import lint
 
+    reporter = _Progress() if not no_progress and not quiet and _color(sys.stderr) else None
     result = lint(
         targets,
         config_path=config,
@@ -109,7 +110,10 @@ def check(
         stdin=stdin_data,
         stdin_filename=stdin_filename or "stdin",
         jobs=jobs if jobs > 0 else (os.cpu_count() or 1),
+        progress=reporter,
     )
+    if reporter:
+        reporter.close()
     stream = sys.stdout
     color = output is None and format == "text" and _color(stream)
     from .report import render
@@ -123,6 +127,30 @@ def check(
         stream.flush()
     gate = fail_on or _config_fail_on(result)
     raise typer.Exit(_exit_code(result, gate))
+
+
+class _Progress:
+    """A progress bar on stderr for long scans on a terminal (never on stdout)."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total < 500:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._bar = Progress(console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("scanning", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
 def _config_fail_on(result) -> str:  # noqa: ANN001

@@ -11,7 +11,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from . import suppress
 from .catalog import RuleDoc, all_rules
@@ -207,9 +207,15 @@ def _analyze_batch(args: tuple[list[SourceFile], int]) -> list[FileFacts]:
     return [analyze(sf, cap) for sf in files]
 
 
-def analyze_all(files: Sequence[SourceFile], cap: int, jobs: int) -> list[FileFacts]:
-    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
-        return [analyze(sf, cap) for sf in files]
+def analyze_all(files: Sequence[SourceFile], cap: int, jobs: int, progress: Callable[[int, int], None] | None = None) -> list[FileFacts]:
+    total = len(files)
+    if jobs <= 1 or total < PARALLEL_THRESHOLD:
+        out = []
+        for sf in files:
+            out.append(analyze(sf, cap))
+            if progress:
+                progress(len(out), total)
+        return out
     import concurrent.futures
     import multiprocessing
 
@@ -220,6 +226,8 @@ def analyze_all(files: Sequence[SourceFile], cap: int, jobs: int) -> list[FileFa
         out: list[FileFacts] = []
         for part in pool.map(_analyze_batch, batches):
             out.extend(part)
+            if progress:
+                progress(len(out), total)
     return out
 
 
@@ -248,6 +256,7 @@ def lint(
     stdin_filename: str = "stdin",
     jobs: int = 1,
     cwd: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Result:
     """Scan `paths` and return every finding, sorted, with levels and fingerprints set."""
     from .checks import all_checks
@@ -256,7 +265,7 @@ def lint(
     config = config or resolve_config(scan.root, config_path, cwd)
     files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
     only = scan.only
-    results = analyze_all(files, config.max_file_size, jobs)
+    results = analyze_all(files, config.max_file_size, jobs, progress)
     if stdin is not None:
         name = stdin_filename.replace(os.sep, "/")
         if os.path.isabs(name):
