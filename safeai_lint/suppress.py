@@ -120,6 +120,22 @@ class WaiverProblem:
     waiver: Waiver
 
 
+# Waivers of these rules accept a version beyond the lock: the standard asks for the
+# performance regression report that justifies the upgrade, so `report:` is mandatory.
+REPORT_REQUIRED = ("SAI101",)
+
+
+def _report_exists(root: Path, report: str) -> bool:
+    """The report must be a file inside the repository: a path climbing out of it (or an
+    absolute one) proves nothing to a reviewer of this repo."""
+    try:
+        base = root.resolve()
+        target = (base / report).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return (target == base or base in target.parents) and target.is_file()
+
+
 def check_waivers(config: Config, root: Path, known: set[str], today: dt.date | None = None) -> tuple[list[Waiver], list[WaiverProblem]]:
     """Waivers that apply, and those that are invalid (unknown rule, no reason, expired,
     missing report file)."""
@@ -132,8 +148,10 @@ def check_waivers(config: Config, root: Path, known: set[str], today: dt.date | 
             problems.append(WaiverProblem(f"waiver of {waiver.rule} has no reason; it waives nothing", waiver))
         elif waiver.until and waiver.until < today:
             problems.append(WaiverProblem(f"waiver of {waiver.rule} expired on {waiver.until.isoformat()}; its findings are reported again", waiver))
-        elif waiver.report and not (root / waiver.report).is_file():
-            problems.append(WaiverProblem(f"waiver of {waiver.rule} requires report {waiver.report!r}, which does not exist; it waives nothing", waiver))
+        elif not waiver.report and waiver.rule in REPORT_REQUIRED:
+            problems.append(WaiverProblem(f"waiver of {waiver.rule} names no `report:`; an upgrade beyond the lock needs its performance regression report in the repository; it waives nothing", waiver))
+        elif waiver.report and not _report_exists(root, waiver.report):
+            problems.append(WaiverProblem(f"waiver of {waiver.rule} requires report {waiver.report!r}, which does not exist in the repository; it waives nothing", waiver))
         else:
             valid.append(waiver)
     return valid, problems

@@ -15,6 +15,17 @@ from ..project import Project
 
 FAMILIES: tuple[str, ...] = (
     "versions",
+    "coherence",
+    "resources",
+    "tokens",
+    "models",
+    "images",
+    "inputs",
+    "cuda_cache",
+    "observability",
+    "alerts",
+    "vectordb",
+    "resilience",
 )
 
 

@@ -88,9 +88,31 @@ def _parse_requirements(text: str):  # noqa: ANN202 - pip_requirements_parser.Re
         os.unlink(name)
 
 
+# Why: the parser builds an optparse parser per line (~0.2 ms each), so a 5 MB file of
+# 500,000 lines would take minutes; real files, hashes included, stay far below this.
+MAX_REQUIREMENT_LINES = 10_000
+
+
+def _bounded(src: SourceText) -> str:
+    """The text up to the MAX_REQUIREMENT_LINES-th logical line; SAI002 says where it stops."""
+    lines = src.text.splitlines(keepends=True)  # same line breaks (\r too) as the parser
+    if len(lines) <= MAX_REQUIREMENT_LINES:
+        return src.text
+    count = 0
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and not stripped.endswith("\\"):
+            count += 1
+            if count == MAX_REQUIREMENT_LINES and index + 1 < len(lines):
+                src.problem("SAI002", f"requirements file not analysed past line {index + 1}: more than "
+                            f"{MAX_REQUIREMENT_LINES:,} requirement lines", index + 2)
+                return "".join(lines[: index + 1])
+    return src.text
+
+
 def requirements(src: SourceText) -> Iterable[object]:
     try:
-        parsed = _parse_requirements(src.text)
+        parsed = _parse_requirements(_bounded(src))
     except Exception as exc:  # noqa: BLE001 - the parser raises many kinds
         src.problem("SAI001", f"invalid requirements file: {exc}")
         return []

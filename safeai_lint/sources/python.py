@@ -7,6 +7,7 @@ whether the file mentions any module a Python rule cares about; only then is an 
 from __future__ import annotations
 
 import ast
+import gc
 import re
 from dataclasses import dataclass, field
 
@@ -18,7 +19,10 @@ _INTERESTING = re.compile(
     r"\b(tenacity|backoff|urllib3|requests|httpx|aiohttp|openai|anthropic|langchain\w*|"
     r"torch|transformers|tiktoken|vllm|sglang|prometheus_client|pinecone|qdrant_client|chromadb|"
     r"weaviate|pymilvus|lancedb|faiss|pgvector|psycopg2?|asyncpg|sqlalchemy|boto3|huggingface_hub|"
-    r"fastapi|flask|starlette|grpc|pybreaker|circuitbreaker|aiobreaker|purgatory)\b"
+    r"fastapi|flask|starlette|grpc|pybreaker|circuitbreaker|aiobreaker|purgatory|"
+    # settings modules holding only constants: embedding dimensions, token budgets
+    r"\w*(?:EMBEDDING_DIM|embedding_dim|MAX_INPUT_TOKENS|max_input_tokens|MAX_PROMPT_TOKENS|"
+    r"max_prompt_tokens|MAX_CONTEXT_TOKENS|max_context_tokens|TOKEN_BUDGET|token_budget)\w*)\b"
 )
 
 
@@ -32,6 +36,32 @@ class PythonModule:
 
     tree: ast.Module
     names: dict[str, str] = field(default_factory=dict)  # local name -> dotted qualified name
+    _nodes: list[ast.AST] | None = field(default=None, repr=False)
+    _by_type: dict[type, list[int]] | None = field(default=None, repr=False)
+
+    @property
+    def nodes(self) -> list[ast.AST]:
+        """Every node, in `ast.walk` order, listed once per file.
+
+        Why: several extractors each walked the whole tree; iterating this list instead of
+        calling `ast.walk(mod.tree)` again costs a tenth of a walk.
+        """
+        if self._nodes is None:
+            self._nodes = _flatten(self.tree)
+        return self._nodes
+
+    def of(self, *types: type) -> list[ast.AST]:
+        """The nodes of exactly these classes (e.g. `ast.Call`), in `ast.walk` order."""
+        if self._by_type is None:
+            index: dict[type, list[int]] = {}
+            for position, node in enumerate(self.nodes):
+                index.setdefault(type(node), []).append(position)
+            self._by_type = index
+        positions = [p for t in types for p in self._by_type.get(t, ())]
+        if len(types) > 1:
+            positions.sort()
+        nodes = self.nodes
+        return [nodes[p] for p in positions]
 
     def qualname(self, node: ast.AST) -> str:
         """The dotted name an expression refers to, imports resolved ("" if not a name).
@@ -53,9 +83,27 @@ class PythonModule:
         return ".".join([head, *reversed(parts)])
 
 
-def _import_table(tree: ast.Module) -> dict[str, str]:
+def _flatten(tree: ast.AST) -> list[ast.AST]:
+    """`list(ast.walk(tree))` (breadth first, same order) without a generator per node."""
+    out, i = [tree], 0
+    append, isinst, AST = out.append, isinstance, ast.AST
+    while i < len(out):
+        node = out[i]
+        i += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinst(value, AST):
+                append(value)
+            elif isinst(value, list):
+                for item in value:
+                    if isinst(item, AST):
+                        append(item)
+    return out
+
+
+def _import_table(nodes: list[ast.AST]) -> dict[str, str]:
     names: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -70,7 +118,48 @@ def _import_table(tree: ast.Module) -> dict[str, str]:
     return names
 
 
+# --- bounds checked before ast.parse ---------------------------------------------------------
+# Why: CPython 3.11's parser needs ~0.5 KB per token, and a chain of operators thousands deep
+# written on ONE line costs time and memory growing with the square of its length (measured:
+# 40,000 unary minuses on one line, 8 s and 1.6 GB; 100,000: 50 s and 10 GB) before it fails
+# anyway with RecursionError (beyond ~3,000 levels). Spread over lines the same chain fails in
+# milliseconds, so only long lines are inspected, and only big files are counted.
+MAX_TOKENS = 200_000  # ~100 MB of AST; a 1 MB file of ordinary code has far fewer
+MAX_CHAIN = 10_000  # operators in one comma-free stretch of one line; parsing fails from ~3,000
+_COUNT_FROM = 200_000  # characters; a smaller file cannot hold MAX_TOKENS tokens
+_STRINGS = re.compile(r'(?s)""".*?"""|' r"'''.*?'''|" r'"(?:\\.|[^"\\\n])*"|' r"'(?:\\.|[^'\\\n])*'|#[^\n]*")
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_CHAIN_OP = re.compile(r"[-+*/%@&|^~.(\[]|<<|>>|\b(?:not|if|lambda|await)\b")
+
+
+def _too_big(text: str) -> tuple[int, str] | None:
+    """(line, why) when parsing `text` would cost far more than any real module does."""
+    if len(text) > MAX_CHAIN:
+        for number, line in enumerate(text.split("\n"), 1):
+            if len(line) <= MAX_CHAIN:
+                continue
+            for stretch in re.split(r"[,;]", _STRINGS.sub("", line)):
+                if len(stretch) > MAX_CHAIN and len(_CHAIN_OP.findall(stretch)) > MAX_CHAIN:
+                    return number, f"line {number} chains an expression over {MAX_CHAIN:,} operators deep"
+    if len(text) > _COUNT_FROM:
+        tokens = sum(1 for _ in _TOKEN.finditer(_STRINGS.sub("", text)))
+        if tokens > MAX_TOKENS:
+            return 1, f"about {tokens:,} tokens, over the {MAX_TOKENS:,} this linter parses in one file"
+    return None
+
+
 def _parse(src: SourceText) -> PythonModule | None:
+    refused = _too_big(src.text)
+    if refused:
+        src.problem("SAI002", f"Python source not analysed: {refused[1]}", refused[0])
+        return None
+    # Why pause the collector: ast.parse allocates thousands of container objects per file,
+    # which triggers collections that scan every live object of the scan so far; the tree
+    # has no reference cycles, so nothing is lost. Measured on the benchmark corpus: parsing
+    # takes 20-25 % less CPU (more when many facts are alive).
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
     try:
         tree = ast.parse(src.text, filename=src.rel)
     except SyntaxError as exc:
@@ -82,7 +171,12 @@ def _parse(src: SourceText) -> PythonModule | None:
     except ValueError as exc:  # e.g. source with NUL bytes
         src.problem("SAI001", f"invalid Python: {exc}")
         return None
-    return PythonModule(tree, _import_table(tree))
+    finally:
+        if paused:
+            gc.enable()
+    mod = PythonModule(tree)
+    mod.names = _import_table(mod.of(ast.Import, ast.ImportFrom))
+    return mod
 
 
 def module(src: SourceText) -> PythonModule | None:

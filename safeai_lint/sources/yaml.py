@@ -10,7 +10,9 @@ values typed as a safe loader would (str, int, float, bool, None). Positions are
 """
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -95,10 +97,21 @@ def _span(start: Any, end: Any) -> Pos:
     return (start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
+@lru_cache(maxsize=4096)
+def _implicit_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    # Why cached: most scalars are keys and short values repeated across documents and files
+    # ("name", "apiVersion", "http"), and the resolver runs a regex list per scalar.
+    return _resolver.resolve(yaml.ScalarNode, value, implicit)
+
+
 def _scalar(event: yaml.ScalarEvent) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
-        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        value, implicit = event.value, event.implicit
+        if len(value) <= 64:
+            tag = _implicit_tag(value, implicit)
+        else:  # long text (scripts, certificates) is rarely repeated: not worth a cache slot
+            tag = _resolver.resolve(yaml.ScalarNode, value, implicit)
     builder = _SCALAR_BUILDERS.get(tag)
     if builder is None:
         return event.value  # str, timestamps, binary and every custom tag stay text
@@ -160,9 +173,10 @@ class _Builder:
 
     def feed(self, event: Any) -> None:
         mark = event.start_mark
-        if isinstance(event, yaml.ScalarEvent):
+        if type(event) is yaml.ScalarEvent:  # most events: checked first, without isinstance
             value = _scalar(event)
-            self._anchor(event.anchor, value, 1)
+            if event.anchor:
+                self._anchor(event.anchor, value, 1)
             self.expanded += 1
             is_key = bool(self.stack) and isinstance(self.stack[-1][0], YMap) and self.stack[-1][1] is _NO_KEY
             self._attach(value, _span(mark, event.end_mark), mark)
@@ -232,6 +246,12 @@ def parse_documents(text: str) -> tuple[list[YamlDoc], YamlProblem | None]:
     the others.
     """
     builder = _Builder()
+    # Why pause the collector: the tree is built from tens of thousands of small containers,
+    # which triggers collections that rescan every live object of the scan; the tree holds
+    # no reference cycles, so nothing is lost by collecting later.
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
     try:
         for event in yaml.parse(text, Loader=_Loader):
             builder.feed(event)
@@ -241,9 +261,14 @@ def parse_documents(text: str) -> tuple[list[YamlDoc], YamlProblem | None]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(p for p in (exc.context, exc.problem) if p)
+        if "maximum nesting depth" in what:  # libyaml's own depth cap: a cap, not bad YAML
+            return builder.docs, YamlProblem("SAI002", f"YAML not analysed past this point: nesting deeper than {MAX_DEPTH} levels", line, col)
         return builder.docs, YamlProblem("SAI001", f"invalid YAML: {what}", line, col)
     except (yaml.YAMLError, RecursionError, MemoryError) as exc:
         return builder.docs, YamlProblem("SAI001", f"invalid YAML: {type(exc).__name__}: {exc}", 1, 1)
+    finally:
+        if paused:
+            gc.enable()
     return builder.docs, None
 
 

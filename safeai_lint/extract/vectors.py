@@ -1,0 +1,222 @@
+"""Vector-database integrity: writes of embeddings (SAI801) and declared dimensions (SAI802).
+
+A write is only recognised on an object that provably comes from a vector-store library
+(`faiss.IndexFlatL2(...)`, `QdrantClient(...)`, `pc.Index(...)`, `client.get_collection(...)`),
+so `set.add` and `db.insert` of unrelated objects never count. pgvector writes are SQL
+`INSERT`s run in a module that uses pgvector.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any, Iterable
+
+from ..facts import DimensionDecl, VectorWrite
+from ..sources.base import SourceText
+from ..sources.python import PythonModule, module, node_loc
+from ..sources.yaml import YList, YMap
+from .python_code import Scopes, assignments, called_functions, module_constants, scopes, target_key
+
+_STORE_LIBS = {
+    "pinecone": "Pinecone",
+    "qdrant_client": "Qdrant",
+    "chromadb": "Chroma",
+    "weaviate": "Weaviate",
+    "pymilvus": "Milvus",
+    "lancedb": "LanceDB",
+    "faiss": "FAISS",
+    "langchain_community.vectorstores": "LangChain vector store",
+    "langchain.vectorstores": "LangChain vector store",
+    "langchain_chroma": "Chroma",
+    "langchain_pinecone": "Pinecone",
+    "langchain_qdrant": "Qdrant",
+    "langchain_milvus": "Milvus",
+}
+_WRITE_METHODS = {
+    "upsert", "add", "insert", "add_texts", "add_embeddings", "add_documents", "add_with_ids",
+    "insert_many", "upload_points", "upload_collection", "add_object",
+}
+# Calls that test values for NaN/Inf (or replace them).
+_FINITE_CHECKS = {"isfinite", "isnan", "isinf", "isposinf", "isneginf", "nan_to_num", "assert_all_finite", "isna", "isnull"}
+_INSERT_SQL = re.compile(r"(?is)^\s*(insert\s+into|copy\s+\w+)")
+_SQL_VECTOR = re.compile(r"(?i)\bvector\s*\(\s*(\d+)\s*\)")
+_SQL_DDL = re.compile(r"(?i)\b(create\s+table|alter\s+table|add\s+column)|::vector")
+_DIM_NAME = re.compile(r"(?i)^(embedding|embeddings|embed|vector)[_-]?(dim|dims|dimension|dimensions|size)$")
+_DIM_KWARG_CALLS = {"create_index", "create_collection"}
+_MAX_DEPTH = 3
+
+
+def _lib_store(qualname: str) -> str:
+    for prefix, store in _STORE_LIBS.items():
+        if qualname == prefix or qualname.startswith(prefix + "."):
+            return store
+    return ""
+
+
+class _Stores:
+    """Which expressions in a module are vector-store objects."""
+
+    def __init__(self, mod: PythonModule) -> None:
+        self.mod = mod
+        self.known: dict[str, str] = {}
+        pairs = list(assignments(mod))
+        for node in ast.walk(mod.tree):
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if item.optional_vars is not None and target_key(item.optional_vars):
+                        pairs.append((target_key(item.optional_vars), item.context_expr))
+            elif isinstance(node, ast.arg) and node.annotation is not None:
+                store = _lib_store(mod.qualname(node.annotation))
+                if store:
+                    self.known[node.arg] = store
+        for _ in range(2):  # twice: an assignment may use a name bound later in the text
+            for key, value in pairs:
+                store = self.store_of(value)
+                if store:
+                    self.known.setdefault(key, store)
+
+    def store_of(self, node: ast.AST, depth: int = 0) -> str:
+        if depth > 12:
+            return ""
+        if isinstance(node, ast.Call):
+            store = _lib_store(self.mod.qualname(node))
+            if store:
+                return store
+            if isinstance(node.func, ast.Attribute):
+                return self.store_of(node.func.value, depth + 1)
+            return ""
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            key = target_key(node)
+            if key in self.known:
+                return self.known[key]
+            if isinstance(node, ast.Attribute):
+                return self.store_of(node.value, depth + 1)
+            return _lib_store(self.mod.qualname(node))
+        if isinstance(node, ast.Await):
+            return self.store_of(node.value, depth + 1)
+        return ""
+
+
+def _has_check(scope: ast.AST, sc: Scopes, seen: set[int], depth: int = 0) -> bool:
+    if id(scope) in seen or depth > _MAX_DEPTH:
+        return False
+    seen.add(id(scope))
+    nodes = ast.walk(scope) if not isinstance(scope, ast.Module) else _module_level_nodes(scope)
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name in _FINITE_CHECKS:
+                return True
+    if isinstance(scope, ast.Module):
+        return False
+    return any(_has_check(helper, sc, seen, depth + 1) for helper in called_functions(scope, sc))
+
+
+def _module_level_nodes(tree: ast.Module) -> Iterable[ast.AST]:
+    for stmt in tree.body:
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield from ast.walk(stmt)
+
+
+def _callers(func: ast.AST, sc: Scopes) -> list[ast.AST]:
+    name = getattr(func, "name", "")
+    return [f for fs in sc.functions.values() for f in fs if f is not func and any(g is func for g in called_functions(f, sc))] if name else []
+
+
+def _validated(call: ast.Call, tree: ast.Module, sc: Scopes) -> bool:
+    func = sc.func_of.get(id(call))
+    if func is None:
+        return _has_check(tree, sc, set())
+    if _has_check(func, sc, set()):
+        return True
+    # validation done by the caller before it hands the vectors to this writer
+    return any(_has_check(caller, sc, set()) for caller in _callers(func, sc))
+
+
+def python_vectors(src: SourceText) -> Iterable[object]:
+    mod = module(src)
+    if mod is None:
+        return []
+    sc = scopes(src, mod)
+    stores = _Stores(mod)
+    uses_pgvector = any(v == "pgvector" or v.startswith("pgvector.") for v in mod.names.values())
+    facts: list[object] = []
+    for call in sc.calls:
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            continue
+        store, method = "", func.attr
+        if method in _WRITE_METHODS:
+            store = stores.store_of(func.value)
+            if store == "FAISS" and method not in ("add", "add_with_ids"):
+                store = ""
+        elif method in ("execute", "executemany") and call.args:
+            sql = call.args[0]
+            if isinstance(sql, ast.Constant) and isinstance(sql.value, str) and _INSERT_SQL.match(sql.value):
+                if uses_pgvector or "::vector" in sql.value.lower():
+                    store, method = "pgvector", "INSERT"
+        if store:
+            facts.append(VectorWrite(store, method, _validated(call, mod.tree, sc), node_loc(src, call)))
+    facts.extend(_python_dimensions(src, mod, sc))
+    return facts
+
+
+def _int_literal(node: ast.AST | None) -> int | None:
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
+def _python_dimensions(src: SourceText, mod: PythonModule, sc: Scopes) -> Iterable[DimensionDecl]:
+    consts = module_constants(mod)
+    for stmt in mod.tree.body:
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 else getattr(stmt, "target", None)
+        if isinstance(target, ast.Name) and _DIM_NAME.match(target.id) and type(consts.get(target.id)) is int:
+            yield DimensionDecl(int(consts[target.id]), f"constant {target.id}", node_loc(src, stmt))  # type: ignore[call-overload]
+    for call in sc.calls:
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        qual = mod.qualname(call)
+        kwargs = {kw.arg: kw.value for kw in call.keywords if kw.arg}
+        found: tuple[ast.AST | None, str] = (None, "")
+        if name in _DIM_KWARG_CALLS and "dimension" in kwargs:
+            found = (kwargs["dimension"], f"{name}(dimension=)")
+        elif name == "VectorParams" and "size" in kwargs:
+            found = (kwargs["size"], "VectorParams(size=)")
+        elif "dim" in kwargs and (qual.startswith("pymilvus.") or name in ("FieldSchema", "add_field")):
+            found = (kwargs["dim"], f"{name}(dim=)")
+        elif qual.startswith("pgvector.") and name == "Vector" and call.args:
+            found = (call.args[0], "pgvector Vector(N)")
+        value = _int_literal(found[0])
+        if value is not None and found[0] is not None:
+            yield DimensionDecl(value, found[1], node_loc(src, found[0]))
+    for node in ast.walk(mod.tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL_DDL.search(node.value):
+            for match in _SQL_VECTOR.finditer(node.value):
+                line = node.lineno + node.value.count("\n", 0, match.start())
+                if line == node.lineno:
+                    yield DimensionDecl(int(match.group(1)), "SQL vector(N)", node_loc(src, node))
+                else:
+                    yield DimensionDecl(int(match.group(1)), "SQL vector(N)", src.find_loc(line, match.group(0)))
+
+
+def config_dimensions(src: SourceText) -> Iterable[object]:
+    """`embedding_dim: 1536`-style keys in YAML configuration."""
+    out: list[object] = []
+    for doc in src.yaml_documents():
+        stack: list[Any] = [doc.value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, YMap):
+                for key, value in node.items():
+                    if isinstance(key, str) and _DIM_NAME.match(key):
+                        number = value if type(value) is int else int(value) if isinstance(value, str) and value.isdigit() else None
+                        if number is not None:
+                            out.append(DimensionDecl(number, f"config {key}", src.loc(node.key_pos(key))))
+                    elif isinstance(value, (YMap, YList)):
+                        stack.append(value)
+            elif isinstance(node, YList):
+                stack.extend(v for v in node if isinstance(v, (YMap, YList)))
+    out.sort(key=lambda d: d.location)  # type: ignore[attr-defined]
+    return out

@@ -1,0 +1,106 @@
+"""Hostile input: every case of tests/fixtures/hostile/ scanned by the real CLI in its own process.
+
+Each case must end with exit 0 or 1 (never 2, never a hang), within 10 s of CPU and 300 MB
+of peak memory, with the SAI001/SAI002 finding due, and must leave no sentinel file behind.
+CPU time (not wall time) is the budget: the suite shares its machine with other jobs.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+_spec = importlib.util.spec_from_file_location("make_hostile", HOSTILE / "make_hostile.py")
+make_hostile = importlib.util.module_from_spec(_spec)
+sys.modules["make_hostile"] = make_hostile  # dataclasses look the module up by name
+_spec.loader.exec_module(make_hostile)
+
+CPU_SECONDS = 10.0
+PEAK_MB = 300
+HANG_SECONDS = 180  # far above the budget: only a hang reaches it
+
+# Runs the CLI in-process and reports its own peak RSS and CPU time on stderr's last line, so
+# the figures belong to this one scan (RUSAGE_CHILDREN would mix every earlier child).
+_WRAPPER = (
+    "import resource, sys\n"
+    "from safeai_lint.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "u = resource.getrusage(resource.RUSAGE_SELF)\n"
+    "sys.stderr.write(f'\\nRUSAGE {u.ru_maxrss} {u.ru_utime + u.ru_stime}\\n')\n"
+    "sys.exit(code)\n"
+)
+
+
+def run_cli(args: list[str], cwd: Path, stdin: bytes | None = None) -> tuple[int, dict, float, float, str]:
+    """(exit code, JSON report, peak MB, CPU seconds, stderr without the RUSAGE line)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, "check", *args, "--format", "json", "--jobs", "1", "--no-progress"],
+        cwd=cwd, input=stdin, capture_output=True, timeout=HANG_SECONDS, check=False,
+    )
+    err = proc.stderr.decode("utf-8", "replace")
+    head, _, tail = err.rpartition("RUSAGE ")
+    assert tail, f"no resource figures; the process died? rc={proc.returncode} stderr={err[-2000:]}"
+    rss_kb, cpu = tail.split()
+    report = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    return proc.returncode, report, int(rss_kb) / 1024, float(cpu), head.strip()
+
+
+@pytest.mark.parametrize("case", make_hostile.CASES, ids=lambda c: c.name)
+def test_hostile_case(case, tmp_path: Path) -> None:
+    sentinel = tmp_path / "SENTINEL"
+    folder = make_hostile.build(case, tmp_path / "cases", sentinel)
+    code, report, peak_mb, cpu, stderr = run_cli([str(folder)], cwd=tmp_path)
+
+    assert code in (0, 1), f"exit {code}: {stderr}"
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+    assert cpu <= CPU_SECONDS, f"{case.name}: {cpu:.1f} s of CPU, over {CPU_SECONDS} s"
+    assert peak_mb <= PEAK_MB, f"{case.name}: {peak_mb:.0f} MB peak, over {PEAK_MB} MB"
+    assert not sentinel.exists(), f"{case.name}: a payload was executed: {sentinel.read_text()!r}"
+
+    found = {(f["rule"], f["path"], f["line"]) for f in report["findings"]}
+    for rule, path, line in case.due:
+        if line:
+            assert (rule, path, line) in found, f"missing {rule} at {path}:{line}; found {sorted(found)[:20]}"
+        else:
+            assert any(r == rule and p == path for r, p, _ in found), f"missing {rule} on {path}; found {sorted(found)[:20]}"
+    for rule, path in case.absent:
+        assert not any(r == rule and p == path for r, p, _ in found), f"{rule} must not fire on {path}"
+    for rule, path, line in found:
+        if path in case.engine_only:
+            assert rule in ("SAI001", "SAI002"), f"{rule} on {path}:{line} (only a parse/skip finding is expected there)"
+    for rule, text in case.messages.items():
+        messages = [f["message"] for f in report["findings"] if f["rule"] == rule]
+        assert messages and all(text in m for m in messages), f"{rule} messages {messages} should say {text!r}"
+    for f in report["findings"]:  # a traceback never leaks into a message
+        assert "Traceback" not in f["message"] and "\n  File " not in f["message"]
+
+
+def test_every_case_is_distinct_and_named() -> None:
+    names = [c.name for c in make_hostile.CASES]
+    assert len(names) == len(set(names))
+    for name in ("billion-laughs", "deep-yaml", "deep-json", "deep-python", "huge-file", "invalid-utf8", "utf16-bom",
+                 "nul-bytes", "crlf", "long-line", "many-documents", "odd-names", "fifo", "symlink-loop",
+                 "symlink-out", "payloads", "long-dockerfile"):
+        assert name in names
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "rule"),
+    [
+        ("values.yaml", b"a: 1\x00\n", "SAI002"),
+        ("values.yaml", b"a: \xff\n", "SAI002"),
+        ("requirements.txt", b"\xff\xfe" + "torch>=2.0\n".encode("utf-16-le"), "SAI102"),
+        ("Dockerfile", b"FROM scratch\nRUN \\\n" + b" a \\\n" * 10_050 + b" b\n", "SAI002"),
+        ("app.py", b"import requests\nx = " + b"-" * 50_000 + b"1\n", "SAI002"),
+    ],
+)
+def test_hostile_stdin(name: str, data: bytes, rule: str, tmp_path: Path) -> None:
+    code, report, peak_mb, cpu, stderr = run_cli(["-", "--stdin-filename", name], cwd=tmp_path, stdin=data)
+    assert code in (0, 1), stderr
+    assert cpu <= CPU_SECONDS and peak_mb <= PEAK_MB
+    assert rule in {f["rule"] for f in report["findings"] if f["path"] == name}

@@ -1,0 +1,73 @@
+"""Start-up cost guard (not timed): the CLI must not load heavy modules it does not need.
+
+A pre-commit hook pays the import cost on every commit, so `import safeai_lint.cli`,
+`safeai-lint --version` and a one-file check of a clean requirements file (stdout not a
+terminal) must leave the heavy optional modules unloaded. Each case runs in a fresh
+interpreter and reports the top-level names in `sys.modules` after the work is done.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY_AT_IMPORT = ("rich", "jsonschema", "ruamel", "pip_requirements_parser", "dockerfile")
+
+# Runs in the child: do the work, then write the loaded top-level module names to argv[1].
+_PROBE = """
+import json, sys
+out, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+code = 0
+if mode == "import":
+    import safeai_lint.cli
+else:
+    from safeai_lint.cli import main
+    code = main(args)
+with open(out, "w") as fh:
+    json.dump({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}, fh)
+"""
+
+
+def _probe(tmp_path: Path, mode: str, *args: str, cwd: Path | None = None) -> tuple[int, set[str], str]:
+    report = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(report), mode, *args],
+        cwd=cwd or tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert report.exists(), proc.stderr
+    data = json.loads(report.read_text())
+    return data["code"], set(data["modules"]), proc.stdout
+
+
+def test_import_cli_loads_no_heavy_module(tmp_path: Path) -> None:
+    code, modules, _ = _probe(tmp_path, "import")
+    assert code == 0
+    assert "safeai_lint" in modules  # the probe really imported the package
+    assert sorted(modules & set(HEAVY_AT_IMPORT)) == []
+
+
+def test_version_does_not_load_rich(tmp_path: Path) -> None:
+    code, modules, out = _probe(tmp_path, "run", "--version")
+    assert code == 0
+    assert out.startswith("safeai-lint ")
+    assert "rich" not in modules
+    assert sorted(modules & set(HEAVY_AT_IMPORT)) == []
+
+
+def test_clean_one_file_check_does_not_load_rich(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text("requests==2.31.0\nnumpy==1.26.2\n", encoding="utf-8")
+    code, modules, out = _probe(tmp_path, "run", "check", "requirements.txt", cwd=project)
+    assert code == 0, out
+    assert "1 file" in out  # the file really was checked, and the report went to stdout
+    assert "rich" not in modules
+
+
+def test_probe_sees_rich_when_it_is_imported(tmp_path: Path) -> None:
+    """The probe itself can fail: a module the child imports does show up."""
+    report = tmp_path / "modules.json"
+    script = _PROBE.replace("import safeai_lint.cli", "import safeai_lint.cli, rich")
+    subprocess.run([sys.executable, "-c", script, str(report), "import"], check=True, timeout=120)
+    assert "rich" in json.loads(report.read_text())["modules"]
