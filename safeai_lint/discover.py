@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 # Directories never worth walking into.
 PRUNED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages"}
 
+_NOT_DOCKERFILE = {"py", "pyc", "md", "rst", "txt", "json", "yaml", "yml", "toml", "sh", "go", "rs", "js", "ts", "j2", "jinja", "tpl", "template", "bak", "orig", "swp", "lock", "cfg", "ini", "sum", "mod"}
 _LOCKFILES = {"poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock"}
 _REQUIREMENTS = re.compile(r"(^|[-_.])(requirements|constraints|reqs)([-_.].*)?\.(txt|in|pip)$", re.I)
 
@@ -33,8 +34,10 @@ def classify(rel: str) -> str | None:
     name = posix.name
     lower = name.lower()
     parent_dirs = {p.lower() for p in posix.parts[:-1]}
-    if lower in ("dockerfile", "containerfile") or lower.startswith(("dockerfile.", "containerfile.")) or lower.endswith((".dockerfile", ".containerfile")):
+    if lower in ("dockerfile", "containerfile") or lower.endswith((".dockerfile", ".containerfile")):
         return "dockerfile"
+    if lower.startswith(("dockerfile.", "containerfile.")) and lower.rsplit(".", 1)[-1] not in _NOT_DOCKERFILE:
+        return "dockerfile"  # Dockerfile.gpu, Dockerfile.prod - but not dockerfile.py
     if name == "pyproject.toml":
         return "pyproject"
     if name == "Pipfile":

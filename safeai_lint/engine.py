@@ -301,7 +301,6 @@ def lint(
     valid, invalid = suppress.validate(all_sups, set(rules))
     raw.extend(Finding("SAI003", b.message, b.location) for b in invalid)
     kept, unused = suppress.apply_suppressions(raw, valid)
-    kept = suppress.apply_per_file_ignores(kept, config)
     waivers, waiver_problems = suppress.check_waivers(config, scan.root, set(rules))
     kept, unused_waivers = suppress.apply_waivers(kept, waivers)
     config_loc = config.source or ".safeai-lint.yaml"
@@ -314,6 +313,7 @@ def lint(
         if waiver.rule in ran_set and only is None:
             kept.append(Finding("SAI004", f"waiver of {waiver.rule} matched no finding; remove it", Location(config_loc, max(waiver.line, 1), 1)))
     kept = [f for f in kept if f.rule in ran_set]
+    kept = suppress.apply_per_file_ignores(kept, config)
 
     levels = config.level_overrides()
     lines = {res.path: res.lines for res in results}

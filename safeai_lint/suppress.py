@@ -38,12 +38,15 @@ def comment_suppressions(src: SourceText) -> tuple[list[Suppression], list[BadSu
     if "safeai-lint" not in src.text:
         return good, bad
     lines = src.lines
+    comments = _python_comments(src.text) if src.kind == "python" else None
     for index, line in enumerate(lines):
         if "safeai-lint" not in line:
             continue
         match = _DIRECTIVE.search(line)
         if not match:
             continue
+        if comments is not None and not any(line_no == index + 1 and col <= match.start() for line_no, col in comments):
+            continue  # a directive inside a Python string is not a comment
         number = index + 1
         loc = Location(src.rel, number, match.start() + 1, number, len(line) + 1)
         directive = _IGNORE.match(match.group("body").strip())
@@ -60,6 +63,21 @@ def comment_suppressions(src: SourceText) -> tuple[list[Suppression], list[BadSu
         for token in tokens:
             good.append(Suppression(token, reason, loc, number, last, whole))
     return good, bad
+
+
+def _python_comments(text: str) -> list[tuple[int, int]]:
+    """(line, column) of every real comment in Python source; [] if it cannot be tokenised."""
+    import io
+    import tokenize
+
+    found = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT and "safeai-lint" in token.string:
+                found.append((token.start[0], token.start[1]))
+    except (tokenize.TokenError, SyntaxError, IndentationError, RecursionError, MemoryError):
+        return []
+    return found
 
 
 def validate(suppressions: Iterable[Suppression], known: set[str]) -> tuple[list[Suppression], list[BadSuppression]]:
