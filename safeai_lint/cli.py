@@ -81,6 +81,11 @@ def check(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the findings only, no summary."),
     statistics: bool = typer.Option(False, "--statistics", help="Print a count per rule instead of each finding."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Never show a progress indicator."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
+    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Record every current finding in FILE (then exit 0)."),
+    diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only findings on lines added or changed since git REF."),
+    fix: bool = typer.Option(False, "--fix", help="Apply safe fixes (pins to the lock table), then report what remains."),
+    diff: bool = typer.Option(False, "--diff", help="With --fix: print the fixes as a unified diff, write nothing."),
 ) -> None:
     """Scan PATHS and report every breach of the standard."""
     from .report import FORMATS
@@ -99,21 +104,42 @@ def check(
     if stdin_data is not None and not stdin_filename:
         stdin_filename = "stdin"
 
-    from .engine import lint
+    if diff and not fix:
+        raise UsageProblem("--diff goes with --fix (preview the fixes without writing them)")
+    from .engine import lint, plan, resolve_config
 
-    reporter = _Progress() if not no_progress and not quiet and _color(sys.stderr) else None
-    result = lint(
-        targets,
-        config_path=config,
-        select=selected,
-        ignore=ignored,
-        stdin=stdin_data,
-        stdin_filename=stdin_filename or "stdin",
-        jobs=jobs if jobs > 0 else (os.cpu_count() or 1),
-        progress=reporter,
-    )
-    if reporter:
-        reporter.close()
+    cfg = resolve_config(plan(targets).root, config)
+
+    def scan():  # noqa: ANN202 - engine.Result
+        reporter = _Progress() if not no_progress and not quiet and _color(sys.stderr) else None
+        found = lint(
+            targets,
+            cfg,
+            select=selected,
+            ignore=ignored,
+            stdin=stdin_data,
+            stdin_filename=stdin_filename or "stdin",
+            jobs=jobs if jobs > 0 else (os.cpu_count() or 1),
+            progress=reporter,
+        )
+        if reporter:
+            reporter.close()
+        return found
+
+    result = scan()
+    if fix:
+        changed = _apply_fixes(result, cfg, preview=diff)
+        if diff:
+            raise typer.Exit(1 if changed else 0)
+        if changed:
+            result = scan()
+    if write_baseline is not None:
+        from .baseline import write_baseline as write
+
+        count = write(result.findings, write_baseline)
+        sys.stderr.write(f"safeai-lint: recorded {count} finding(s) in {write_baseline}\n")
+        raise typer.Exit(0)
+    result = _narrow(result, baseline, diff_base)
     stream = sys.stdout
     color = output is None and format == "text" and _color(stream)
     from .report import render
@@ -127,6 +153,53 @@ def check(
         stream.flush()
     gate = fail_on or _config_fail_on(result)
     raise typer.Exit(_exit_code(result, gate))
+
+
+def _apply_fixes(result, cfg, preview: bool) -> int:  # noqa: ANN001
+    """Apply (or, with preview, print as a diff) the safe fixes; returns how many files change."""
+    from .fixes import plan_fixes, render_diff
+
+    root = Path(result.root)
+
+    def read(rel: str) -> str:
+        return (root / rel).read_bytes().decode("utf-8")
+
+    planned = plan_fixes(result.findings, read, cfg.policy)
+    if preview:
+        sys.stdout.write(render_diff(planned, read))
+        return len(planned)
+    for rel, text in sorted(planned.items()):
+        (root / rel).write_bytes(text.encode("utf-8"))
+    if planned:
+        sys.stderr.write(f"safeai-lint: fixed {len(planned)} file(s)\n")
+    return len(planned)
+
+
+def _narrow(result, baseline: Optional[Path], diff_base: Optional[str]):  # noqa: ANN001, ANN202
+    """Drop findings recorded in the baseline, then those off the lines changed since REF."""
+    import dataclasses
+
+    findings = list(result.findings)
+    if baseline is not None:
+        from .baseline import BaselineError, apply_baseline, load_baseline
+
+        try:
+            findings, fixed = apply_baseline(findings, load_baseline(baseline))
+        except BaselineError as exc:
+            raise UsageProblem(str(exc))
+        if fixed:
+            sys.stderr.write(f"safeai-lint: {fixed} baselined finding(s) are fixed; rewrite the baseline to drop them\n")
+    if diff_base:
+        from .diffbase import changed_lines, filter_findings
+
+        changed = changed_lines(result.root, diff_base)
+        if changed is None:
+            raise UsageProblem(
+                f"cannot diff against {diff_base!r}: not a git repository or unknown ref "
+                "(in a shallow CI clone, fetch the base: actions/checkout with fetch-depth: 0)"
+            )
+        findings = filter_findings(findings, changed)
+    return dataclasses.replace(result, findings=tuple(findings))
 
 
 class _Progress:
@@ -227,6 +300,31 @@ def policy_command(
     from .sources.yaml import plain
 
     sys.stdout.write(header + yaml.safe_dump(plain(dict(cfg.policy)), sort_keys=False, default_flow_style=None, width=100))
+
+
+@app.command("init")
+def init_command(
+    path: Path = typer.Argument(Path(".safeai-lint.yaml"), help="Where to write the starter config."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a starter .safeai-lint.yaml holding the lock table and the main thresholds."""
+    from .init import starter_config
+    from .policy import default_policy
+
+    if path.exists() and not force:
+        raise UsageProblem(f"{path} already exists (use --force to overwrite)")
+    path.write_text(starter_config(default_policy()), encoding="utf-8")
+    sys.stderr.write(f"safeai-lint: wrote {path}\n")
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the config file (for editors and validators)."""
+    import json
+
+    from .init import config_schema
+
+    sys.stdout.write(json.dumps(config_schema(), indent=2) + "\n")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -47,7 +47,8 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     waivers: tuple[Waiver, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
-    source: str = ""  # path of the config file, "" for defaults
+    source: str = ""  # the config file as shown in messages, "" for defaults
+    path: str = ""  # the config file relative to the scan root (where waiver findings point)
 
     def level_overrides(self) -> dict[str, str]:
         return dict(self.levels)
@@ -329,13 +330,13 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{shown}: invalid TOML: {exc}")
         raw = data.get("tool", {}).get("safeai-lint")
-        return build_config(_with_lines(raw, text), f"{shown} [tool.safeai-lint]")
+        return replace(build_config(_with_lines(raw, text), f"{shown} [tool.safeai-lint]"), path=shown)
     from .sources.yaml import parse_documents
 
     docs, problem = parse_documents(text)
     if problem:
         raise ConfigError(f"{shown}:{problem.line}: {problem.message}")
-    return build_config(docs[0].value if docs else None, shown)
+    return replace(build_config(docs[0].value if docs else None, shown), path=shown)
 
 
 def _with_lines(raw: Any, text: str) -> Any:

@@ -77,7 +77,9 @@ def plan(paths: Sequence[str], cwd: Path | None = None) -> ScanPlan:
 
 def resolve_config(root: Path, config_path: str | None, cwd: Path | None = None) -> Config:
     if config_path:
-        return load_config(Path(config_path))
+        given = Path(config_path).resolve()
+        inside = given == root or root in given.parents
+        return load_config(Path(config_path), _display(given, root) if inside else given.name)
     start = cwd.resolve() if cwd else Path.cwd()
     found = find_config(start if (start == root or root in start.parents) else root)
     if found is None and start != root:
@@ -303,7 +305,7 @@ def lint(
     kept, unused = suppress.apply_suppressions(raw, valid)
     waivers, waiver_problems = suppress.check_waivers(config, scan.root, set(rules))
     kept, unused_waivers = suppress.apply_waivers(kept, waivers)
-    config_loc = config.source or ".safeai-lint.yaml"
+    config_loc = config.path or ".safeai-lint.yaml"
     for problem in waiver_problems:
         kept.append(Finding("SAI003", problem.message, Location(config_loc, max(problem.waiver.line, 1), 1)))
     for sup in unused:
