@@ -97,8 +97,9 @@ def ai_workloads(project: Project, policy: Policy) -> list[Workload]:
 
 
 def is_serving_container(workload: Workload, container: Container, launches: Iterable[ServingLaunch]) -> bool:
-    """Runs a serving launch, or exposes a containerPort in a long-running pod."""
-    if container.init:
+    """Runs a serving launch, or exposes a containerPort, in a long-running pod. Batch pods
+    (Job, CronJob) are not serving containers, even when they start an engine to pull a model."""
+    if container.init or not workload.long_running:
         return False
     if any(s.workload == workload.id and s.container == container.name for s in launches):
         return True
