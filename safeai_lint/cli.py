@@ -84,7 +84,7 @@ def check(
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
     write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Record every current finding in FILE (then exit 0)."),
     diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only findings on lines added or changed since git REF."),
-    fix: bool = typer.Option(False, "--fix", help="Apply safe fixes (pins to the lock table), then report what remains."),
+    fix: bool = typer.Option(False, "--fix", help="Apply safe fixes (pins to the lock table, VRAM and token caps), then report what remains."),
     diff: bool = typer.Option(False, "--diff", help="With --fix: print the fixes as a unified diff, write nothing."),
 ) -> None:
     """Scan PATHS and report every breach of the standard."""

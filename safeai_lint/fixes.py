@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 
 from .discover import classify
 from .findings import Finding
+from .fixes_yaml import RULES as SERVING_RULES, fix_serving_yaml
 from .policy import Policy
 
 # (file text, finding, policy) -> the new text, or None when it cannot be fixed safely
@@ -188,6 +189,7 @@ FIXERS: dict[str, dict[str, Fixer]] = {
     "dockerfile": {rule: fix_dockerfile for rule in LOCK_RULES},
     "python-version": {rule: fix_python_version for rule in LOCK_RULES},
     "runtime-txt": {rule: fix_runtime_txt for rule in LOCK_RULES},
+    "yaml": {rule: fix_serving_yaml for rule in SERVING_RULES},
 }
 
 

@@ -72,7 +72,7 @@ def test_inputs_outputs_and_step_order():
     action = _action()
     assert action["runs"]["using"] == "composite"
     inputs = action["inputs"]
-    assert set(inputs) == {"paths", "config", "fail-on", "sarif-file", "upload-sarif", "category", "python-version", "version"}
+    assert set(inputs) == {"paths", "config", "fail-on", "diff-base", "sarif-file", "upload-sarif", "category", "python-version", "version"}
     assert inputs["sarif-file"]["default"] == "safeai-lint.sarif"
     assert inputs["upload-sarif"]["default"] == "true"
     assert set(action["outputs"]) == {"sarif-file", "findings", "exit-code"}
@@ -103,7 +103,7 @@ def _run_step(name: str, env: dict[str, str], cwd: Path) -> tuple[subprocess.Com
 
 
 def _scan_env(**overrides: str) -> dict[str, str]:
-    env = {"SCAN_PATHS": ".", "SCAN_CONFIG": "", "SCAN_FAIL_ON": "", "SARIF_FILE": "safeai-lint.sarif", "SAFEAI_LINT_PYTHON": sys.executable}
+    env = {"SCAN_PATHS": ".", "SCAN_CONFIG": "", "SCAN_FAIL_ON": "", "SCAN_DIFF_BASE": "", "SARIF_FILE": "safeai-lint.sarif", "SAFEAI_LINT_PYTHON": sys.executable}
     env.update(overrides)
     return env
 
@@ -160,3 +160,9 @@ def test_install_step_rejects_a_version_that_is_not_a_version(tmp_path):
     assert proc.returncode == 2
     assert "is not a version number" in proc.stdout
     assert "python" not in outputs
+
+
+def test_scan_step_passes_diff_base(tmp_path):
+    work = _fixture(tmp_path, "bad")
+    proc, outputs = _run_step("Run safeai-lint", _scan_env(SCAN_DIFF_BASE="no-such-ref"), work)
+    assert outputs["exit-code"] == "2"  # the ref reached the CLI (outside git it cannot be diffed)

@@ -113,5 +113,5 @@ def test_pinned_requirement(written, expected):
     assert pinned_requirement(written, "torch", "2.1.0") == expected
 
 
-def test_lock_rules_are_the_fixable_ones():
-    assert fixable_rules() == {"SAI101", "SAI102"}
+def test_the_fixable_rules():
+    assert fixable_rules() == {"SAI101", "SAI102", "SAI307", "SAI501", "SAI502"}
