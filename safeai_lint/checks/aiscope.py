@@ -104,3 +104,16 @@ def is_serving_container(workload: Workload, container: Container, launches: Ite
     if any(s.workload == workload.id and s.container == container.name for s in launches):
         return True
     return workload.long_running and bool(container.ports)
+
+
+def name_matches_patterns(name: str, patterns: Iterable[str]) -> bool:
+    """Does a host or service name match one of the `ai-service-patterns`?
+
+    A pattern must start where a word of the name starts (after a `-`, `.`, `_`, `/` or at the
+    beginning), so "embed" matches `text-embedder` and "llm" matches `llm-gateway`, but "llm"
+    does not match `fullmoon`."""
+    lowered = name.lower()
+    for pattern in patterns:
+        if isinstance(pattern, str) and pattern and re.search(r"(?<![a-z0-9])" + re.escape(pattern.lower()), lowered):
+            return True
+    return False

@@ -34,8 +34,9 @@ _AI_CODE = ("vllm.LLM", "vLLM engine", "sglang.Engine", ".generate()")
 
 def ai_service_name(name: str, policy: Policy) -> bool:
     """Does a host/service name match the policy's `ai-service-patterns`?"""
-    lowered = name.lower()
-    return any(isinstance(p, str) and p and p.lower() in lowered for p in policy.get("ai-service-patterns") or ())
+    from .aiscope import name_matches_patterns
+
+    return name_matches_patterns(name, policy.get("ai-service-patterns") or ())
 
 
 def _package_of(path: str) -> str:

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 from ..facts import CircuitBreaker, Location, RateLimit, RetryPolicy, Route, Service, Timeout
 from ..findings import Finding
 from ..policy import Policy, parse_duration
+from .aiscope import name_matches_patterns
 from ..project import Project
 from . import Check
 
@@ -62,7 +63,7 @@ class AiScope:
         if path and INFERENCE_PATH.search(path):
             return True
         return (host.split(".")[0] in self.services or (derived and host in self.hosts)
-                or any(p in host for p in self.patterns))
+                or name_matches_patterns(host, self.patterns))
 
     def any_ai(self, targets: Iterable[str], derived: bool = True) -> bool:
         return any(self.is_ai(t, derived) for t in targets)
