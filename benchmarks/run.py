@@ -111,8 +111,18 @@ def _rss_kb(pid: int) -> int:
         return 0
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def run_once(cmd: list[str], cwd: Path) -> Sample:
+    # Why wrap in GNU time when present: a child forked from this (large) Python process has
+    # this process's RSS until it execs, and ru_maxrss keeps that; time(1) itself is tiny.
     peak = [0]
+    report = None
+    if os.path.exists(GNU_TIME):
+        fd, report = tempfile.mkstemp(prefix="safeai-bench-", suffix=".time")
+        os.close(fd)
+        cmd = [GNU_TIME, "-f", "%M", "-o", report, *cmd]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     done = threading.Event()
@@ -131,6 +141,14 @@ def run_once(cmd: list[str], cwd: Path) -> Sample:
     if sampler.is_alive():
         sampler.join()
     rss = usage.ru_maxrss / 1024  # Linux: kilobytes
+    if report is not None:
+        try:
+            with open(report) as fh:  # last line: %M; earlier lines may say "exit status N"
+                rss = int(fh.read().split()[-1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        finally:
+            os.unlink(report)
     return Sample(wall, usage.ru_utime + usage.ru_stime, rss, max(peak[0] / 1024, rss), proc.returncode)
 
 
@@ -256,6 +274,8 @@ def verdicts(result: dict) -> list[str]:
             b = _by_name(corpora[2000]["figures"], f"safeai-lint check {jobs}")
             growth = (b["wall"] / corpora[2000]["files"]) / (a["wall"] / corpora[200]["files"])
             line(growth <= 1.2, f"time per file 200 -> 2000 services, check {jobs.strip('(')}: x{growth:.2f} (budget <= 1.2)")
+            cpu = (b["cpu"] / corpora[2000]["files"]) / (a["cpu"] / corpora[200]["files"])
+            out.append(f"info  cpu per file 200 -> 2000 services, check {jobs.strip('(')}: x{cpu:.2f} (steadier than wall under load)")
     one = _by_name(result["single"], "safeai-lint check ONE")
     had = _by_name(result["single"], "hadolint ONE")
     if one and had:
