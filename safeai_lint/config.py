@@ -302,9 +302,19 @@ def find_config(start: Path) -> Path | None:
             if candidate.is_file():
                 return candidate
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.safeai-lint" in _read(pyproject):
+        if pyproject.is_file() and "[tool.safeai-lint" in _peek(pyproject):
             return pyproject
     return None
+
+
+def _peek(path: Path, limit: int = 1 << 20) -> str:
+    """The start of a file that may or may not be a config; never fails (a broken or huge
+    pyproject.toml of the scanned repo is a finding for the scan, not a config error)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _read(path: Path) -> str:

@@ -26,7 +26,7 @@ _ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
     try:
         return subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args],
+            ["git", "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", "--no-pager", *args],
             cwd=root, capture_output=True, timeout=GIT_TIMEOUT, check=False,
         )
     except (OSError, subprocess.SubprocessError):

@@ -13,6 +13,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+# A scanned repository's own .git/config must not run anything: no fsmonitor hook, no pager.
+SAFE_GIT = ("-c", "core.fsmonitor=false", "-c", "core.pager=cat", "--no-pager")
+
 # Directories never worth walking into.
 PRUNED_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages"}
 
@@ -88,7 +91,7 @@ def git_root(start: Path) -> Path | None:
     folder = start if start.is_dir() else start.parent
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
+            ["git", *SAFE_GIT, "rev-parse", "--show-toplevel"],
             cwd=folder, capture_output=True, text=True, timeout=20, check=False,
         )
     except (OSError, subprocess.SubprocessError):
@@ -101,7 +104,7 @@ def git_root(start: Path) -> Path | None:
 def _git_files(root: Path, folder: Path) -> list[str] | None:
     try:
         out = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            ["git", *SAFE_GIT, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
             cwd=folder, capture_output=True, timeout=120, check=False,
         )
     except (OSError, subprocess.SubprocessError):

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Sequence
 from . import suppress
 from .catalog import RuleDoc, all_rules
 from .config import Config, find_config, load_config
-from .discover import SourceFile, classify, discover, git_root
+from .discover import SourceFile, classify, discover, git_root, inside
 from .facts import Diagnostic, FileFacts, Location, Suppression
 from .findings import Finding
 from .project import Project
@@ -42,37 +42,45 @@ class ScanPlan:
     targets: tuple[Path, ...]
     only: frozenset[str] | None  # report findings only in these files (explicit file mode)
     use_git: bool
+    refused: tuple[str, ...] = ()  # named paths that lead out of the root: reported, not read
 
 
 def plan(paths: Sequence[str], cwd: Path | None = None) -> ScanPlan:
-    """Where the scan root is and what to scan. Paths must exist (the CLI checks)."""
+    """Where the scan root is and what to scan. Paths must exist (the CLI checks).
+
+    A named path that resolves outside the root (a symlink leading elsewhere) is refused: it
+    is reported as not analysed, never read."""
     cwd = (cwd or Path.cwd()).resolve()
-    named = [((cwd / p) if not os.path.isabs(p) else Path(p)) for p in paths if p != "-"]
-    resolved = named or [cwd]
-    resolved = [Path(os.path.abspath(p)) for p in resolved]
-    repo = git_root(resolved[0])
-    if repo and all(repo == p or repo in p.parents for p in resolved):
+    named = [Path(os.path.abspath(cwd / p)) for p in paths if p != "-"]
+    # resolve the folders, keep each last component: a symlink stays the link, not its target
+    lexical = [p.parent.resolve() / p.name if p.name else p.resolve() for p in named] or [cwd]
+    repo = git_root(lexical[0])
+    if repo and all(repo == p or repo in p.parents for p in lexical):
         root = repo
     else:
         repo = None
-        common = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+        common = Path(os.path.commonpath([str(p if p.is_dir() and not p.is_symlink() else p.parent) for p in lexical]))
         # outside git, the folder holding the config file is the project root
         found = find_config(common)
         root = found.parent if found is not None and found.name != "pyproject.toml" else common
     root = root.resolve()
-    real_targets = []
-    for p in resolved:
-        real = p.resolve() if not p.is_symlink() else p.parent.resolve() / p.name
-        real_targets.append(real)
-    files = [p for p in real_targets if not p.is_dir()]
+    accepted, refused = [], []
+    for p in lexical if named else []:
+        if (p == root or root in p.parents) and inside(root, p):
+            accepted.append(p)
+        else:
+            refused.append(p.relative_to(root).as_posix() if root in p.parents else p.name)
+    files = [p for p in accepted if not p.is_dir() or p.is_symlink()]
     only = frozenset(p.relative_to(root).as_posix() for p in files) if files else None
     if not named:
-        targets = (root,) if repo is not None else ()  # stdin alone: the repo is context
+        targets: tuple[Path, ...] = (root,) if repo is not None else ()  # stdin alone: the repo is context
     elif files and repo is not None:
         targets = (root,)  # cross-file rules see the repo around the named files
     else:
-        targets = tuple(real_targets)
-    return ScanPlan(root, targets, only, repo is not None)
+        targets = tuple(accepted)
+    if refused and only is None and not accepted:
+        only = frozenset()
+    return ScanPlan(root, targets, only, repo is not None, tuple(refused))
 
 
 def resolve_config(root: Path, config_path: str | None, cwd: Path | None = None) -> Config:
@@ -223,7 +231,12 @@ def analyze_all(files: Sequence[SourceFile], cap: int, jobs: int, progress: Call
 
     size = max(8, len(files) // (jobs * 8))
     batches = [(list(files[i : i + size]), cap) for i in range(0, len(files), size)]
-    context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+    # fork is cheapest, but forking a process that has started the Go runtime (the Dockerfile
+    # parser) can deadlock the child; then start workers from a clean server process instead
+    import sys
+
+    method = "fork" if hasattr(os, "fork") and "dockerfile" not in sys.modules else "spawn"
+    context = multiprocessing.get_context(method)
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         out: list[FileFacts] = []
         for part in pool.map(_analyze_batch, batches):
@@ -279,6 +292,11 @@ def lint(
         results.append(analyze(SourceFile(name, "-", classify(name) or "unknown"), config.max_file_size, stdin))
         named_paths = [p for p in paths if p != "-"]
         only = (only or frozenset()) | {name} if named_paths else frozenset({name})
+    for rel in scan.refused:
+        message = "resolves outside the scan root (a symlink?); not read"
+        results.append(FileFacts(rel, "unknown", diagnostics=(Diagnostic("SAI002", message, Location(rel, 1, 1)),)))
+        if only is not None:
+            only = only | {rel}
     results.sort(key=lambda r: r.path)
 
     rules = all_rules()
@@ -316,6 +334,7 @@ def lint(
             kept.append(Finding("SAI004", f"waiver of {waiver.rule} matched no finding; remove it", Location(config_loc, max(waiver.line, 1), 1)))
     kept = [f for f in kept if f.rule in ran_set]
     kept = suppress.apply_per_file_ignores(kept, config)
+    kept = _cap_per_file(kept)
 
     levels = config.level_overrides()
     lines = {res.path: res.lines for res in results}
@@ -328,6 +347,29 @@ def lint(
         config_source=config.source,
         fail_on=config.fail_on,
     )
+
+
+MAX_FINDINGS_PER_RULE_AND_FILE = 1000
+
+
+def _cap_per_file(findings: list[Finding]) -> list[Finding]:
+    """At most 1,000 findings of one rule in one file; the rest is summarised as SAI002 so a
+    generated or hostile file cannot flood the report."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.location.path, f.rule), []).append(f)
+    out: list[Finding] = []
+    for (path, rule), group in groups.items():
+        if len(group) <= MAX_FINDINGS_PER_RULE_AND_FILE:
+            out.extend(group)
+            continue
+        group.sort(key=Finding.sort_key)
+        out.extend(group[:MAX_FINDINGS_PER_RULE_AND_FILE])
+        extra = len(group) - MAX_FINDINGS_PER_RULE_AND_FILE
+        first_hidden = group[MAX_FINDINGS_PER_RULE_AND_FILE].location
+        message = f"{extra:,} more {rule} finding(s) in this file not shown (cap of {MAX_FINDINGS_PER_RULE_AND_FILE:,} per rule and file)"
+        out.append(Finding("SAI002", message, Location(path, first_hidden.line, 1)))
+    return out
 
 
 def _finish(findings: list[Finding], rules: dict[str, RuleDoc], levels: dict[str, str], lines: dict[str, dict[int, str]]) -> list[Finding]:

@@ -84,10 +84,3 @@ def test_file_system_creation_order_does_not_matter(tree: Path, tmp_path: Path) 
     expected = _run(tree, "--format", "json", "--jobs", "2")
     assert _run(backward, "--format", "json", "--jobs", "2") == expected
     assert _run(shuffled, "--format", "json", "--jobs", "1") == expected
-
-
-def test_library_result_identical_with_and_without_pool(tree: Path) -> None:
-    one = engine.lint([str(tree)], cwd=tree, jobs=1)
-    two = engine.lint([str(tree)], cwd=tree, jobs=2)
-    assert one.findings == two.findings
-    assert [f.fingerprint for f in one.findings] == [f.fingerprint for f in two.findings]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -30,13 +31,19 @@ def test_payloads_leave_no_sentinel(tmp_path: Path, jobs: int) -> None:
     sentinel = tmp_path / "SENTINEL"
     folder = make_hostile.build(PAYLOADS, tmp_path / "cases", sentinel)
     # enough copies to cross engine.PARALLEL_THRESHOLD, so worker processes see them too
-    for i in range(8 if jobs > 1 else 0):
+    for i in range(8):
         make_hostile.build(PAYLOADS, folder / f"copy{i}", sentinel)
-    result = lint([str(folder)], cwd=folder, jobs=jobs)
+    # a fresh process: forking this one, which has run the Go Dockerfile parser, can hang
+    proc = subprocess.run(
+        [sys.executable, "-m", "safeai_lint", "check", ".", "--format", "json", "--jobs", str(jobs), "--no-progress"],
+        cwd=folder, capture_output=True, timeout=300, check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr.decode()
     assert not sentinel.exists(), sentinel.read_text()
-    assert result.files_scanned >= 9
+    report = json.loads(proc.stdout)
+    assert report["summary"]["files_scanned"] >= 64
     # the payload tags were read as text, never constructed, and never made the scan fail
-    assert not [f for f in result.findings if f.rule == "SAI001" and f.location.path.endswith("values.yaml")]
+    assert not [f for f in report["findings"] if f["rule"] == "SAI001" and f["path"].endswith("values.yaml")]
 
 
 def test_yaml_python_tags_are_kept_as_text() -> None:
@@ -56,8 +63,6 @@ def test_setup_py_and_conftest_are_read_not_run(tmp_path: Path) -> None:
     assert not sentinel.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="discover.py runs `git ls-files` without `-c core.fsmonitor=false`: a "
-                   "hostile .git/config runs a command (see the hostile-input report)")
 def test_git_config_of_the_scanned_repo_runs_nothing(tmp_path: Path) -> None:
     sentinel = tmp_path / "SENTINEL"
     repo = tmp_path / "repo"
