@@ -329,7 +329,7 @@ def schema_command() -> None:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point: run the app, turning every error into a message and exit code 2."""
-    from .config import ConfigError
+    from .errors import ConfigError
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args

@@ -19,8 +19,7 @@ FAIL_ON = ("error", "warning", "note", "never")
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
 
-class ConfigError(Exception):
-    """A configuration we cannot use. The CLI prints it and exits 2."""
+from .errors import ConfigError  # noqa: E402 - re-exported: config errors are raised here
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,10 @@ def compat() -> Mapping[str, Any]:
 @functools.cache
 def builtin_lines() -> dict[str, int]:
     """Line of each version-lock key in the built-in policy, for findings about it."""
-    from ..sources.yaml import load_plain
+    from ..sources.yaml import parse_documents
 
-    raw = load_plain((rules_dir() / "policy.yaml").read_text(encoding="utf-8"))
+    docs, _ = parse_documents((rules_dir() / "policy.yaml").read_text(encoding="utf-8"))
+    raw = docs[0].value if docs else None
     table = raw.get("version-lock") if hasattr(raw, "get") else None
     if not hasattr(table, "key_pos"):
         return {}
