@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
 from typing import Iterable
 
 from ..facts import (
@@ -24,9 +23,9 @@ from ..facts import (
 )
 from ..sources.base import SourceText
 from ..sources.python import PythonModule, module, node_loc
+from ..sources.python_scopes import Scopes, called_functions, scopes
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 # Decorator attributes that register a request handler (FastAPI, Flask, Starlette, aiohttp
 # RouteTableDef, Quart, Sanic).
 _ROUTE_ATTRS = {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head", "options", "view"}
@@ -45,51 +44,12 @@ _BUDGET_NAME = re.compile(r"(?i)(max_(input|prompt|context)_tokens|token_budget)
 _URL = re.compile(r"^https?://([^/:\s?#]+)")
 
 
-@dataclass
-class Scopes:
-    """Where each call sits: its innermost function and whether it runs in a loop there."""
-
-    func_of: dict[int, ast.AST | None] = field(default_factory=dict)  # id(node) -> function
-    in_loop: set[int] = field(default_factory=set)
-    functions: dict[str, list[ast.AST]] = field(default_factory=dict)  # name -> defs
-    class_of: dict[int, ast.ClassDef] = field(default_factory=dict)  # id(function) -> class
-    calls: list[ast.Call] = field(default_factory=list)
-
-
-def scopes(src: SourceText, mod: PythonModule) -> Scopes:
-    """One walk of the module recording function/loop context of every call (cached)."""
-    return src.cached("python-scopes", lambda _s: _build_scopes(mod.tree))
-
-
-def _build_scopes(tree: ast.Module) -> Scopes:
-    out = Scopes()
-    # explicit stack: (node, function, in_loop, class)
-    stack: list[tuple[ast.AST, ast.AST | None, bool, ast.ClassDef | None]] = [(tree, None, False, None)]
-    while stack:
-        node, func, loop, cls = stack.pop()
-        out.func_of[id(node)] = func
-        if loop:
-            out.in_loop.add(id(node))
-        if isinstance(node, ast.Call):
-            out.calls.append(node)
-        child_func, child_loop, child_cls = func, loop, cls
-        if isinstance(node, _FUNCS):
-            out.functions.setdefault(node.name, []).append(node)
-            if cls is not None:
-                out.class_of[id(node)] = cls
-            child_func, child_loop, child_cls = node, False, None
-        elif isinstance(node, ast.ClassDef):
-            child_cls = node
-        elif isinstance(node, _LOOPS):
-            child_loop = True
-        for child in reversed(list(ast.iter_child_nodes(node))):
-            stack.append((child, child_func, child_loop, child_cls))
-    out.calls.sort(key=lambda c: (c.lineno, c.col_offset))
-    return out
-
-
 def module_constants(mod: PythonModule) -> dict[str, object]:
-    """Module-level `NAME = <int|str>` constants (simple arithmetic folded)."""
+    """Module-level `NAME = <int|str>` constants (simple arithmetic folded); shared, read only."""
+    return mod.cached("constants", _module_constants)  # type: ignore[no-any-return]
+
+
+def _module_constants(mod: PythonModule) -> dict[str, object]:
     consts: dict[str, object] = {}
     for stmt in mod.tree.body:
         target, value = _simple_assign(stmt)
@@ -129,7 +89,19 @@ def const_value(node: ast.AST | None, consts: dict[str, object]) -> object | Non
 
 def target_key(node: ast.AST) -> str:
     """A stable text for an assignment target or receiver (`tok`, `self.tokenizer`)."""
-    if isinstance(node, (ast.Name, ast.Attribute)):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        # Why not always unparse: this runs for every assignment target and receiver, and a
+        # dotted name of identifiers unparses to exactly its parts joined by dots.
+        parts = [node.attr]
+        base = node.value
+        while isinstance(base, ast.Attribute):
+            parts.append(base.attr)
+            base = base.value
+        if isinstance(base, ast.Name):
+            parts.append(base.id)
+            return ".".join(reversed(parts))
         try:
             return ast.unparse(node)
         except (ValueError, RecursionError):  # pragma: no cover - malformed tree
@@ -137,18 +109,25 @@ def target_key(node: ast.AST) -> str:
     return ""
 
 
-def assignments(mod: PythonModule) -> Iterable[tuple[str, ast.AST]]:
-    """(target text, value) of every single-value assignment anywhere in the module."""
-    for node in ast.walk(mod.tree):
+def assignments(mod: PythonModule) -> list[tuple[str, ast.AST]]:
+    """(target text, value) of every single-value assignment anywhere in the module, in
+    `ast.walk` order; built once per module and shared (do not modify)."""
+    return mod.cached("assignments", _assignments)  # type: ignore[no-any-return]
+
+
+def _assignments(mod: PythonModule) -> list[tuple[str, ast.AST]]:
+    out: list[tuple[str, ast.AST]] = []
+    for node in mod.of(ast.Assign, ast.AnnAssign, ast.NamedExpr):
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 key = target_key(target)
                 if key:
-                    yield key, node.value
-        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-            key = target_key(node.target)
+                    out.append((key, node.value))
+        elif node.value is not None:  # type: ignore[attr-defined]
+            key = target_key(node.target)  # type: ignore[attr-defined]
             if key:
-                yield key, node.value
+                out.append((key, node.value))  # type: ignore[attr-defined]
+    return out
 
 
 # --- the extractor ------------------------------------------------------------------------
@@ -291,22 +270,6 @@ def is_route_handler(func: ast.AST, sc: Scopes) -> bool:
     return False
 
 
-def called_functions(func: ast.AST, sc: Scopes) -> list[ast.AST]:
-    """Same-module functions `func` calls directly (`helper(...)`, `self.helper(...)`)."""
-    found = []
-    for node in ast.walk(func):
-        if isinstance(node, ast.Call):
-            name = ""
-            if isinstance(node.func, ast.Name):
-                name = node.func.id
-            elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in ("self", "cls"):
-                name = node.func.attr
-            for target in sc.functions.get(name, ()):
-                if target is not func:
-                    found.append(target)
-    return found
-
-
 def _generation(src: SourceText, mod: PythonModule, sc: Scopes) -> Iterable[object]:
     for call in sc.calls:
         qual = mod.qualname(call)
@@ -342,8 +305,8 @@ def _apps_and_ai(src: SourceText, mod: PythonModule, sc: Scopes) -> Iterable[obj
             yield AiUsage(_ENGINES[qual], node_loc(src, call))
         elif isinstance(call.func, ast.Attribute) and call.func.attr == "generate":
             yield AiUsage(".generate()", node_loc(src, call))
-    for node in ast.walk(mod.tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 300:
+    for node in mod.of(ast.Constant):
+        if isinstance(node.value, str) and len(node.value) < 300:  # type: ignore[attr-defined]
             match = _URL.match(node.value)
             if match:
                 yield AiUsage(f"url {match.group(1)}", node_loc(src, node))

@@ -110,13 +110,61 @@ def _bounded(src: SourceText) -> str:
     return src.text
 
 
+# --- the fast path: files of plain PEP 508 lines -------------------------------------------
+# Why: most requirements files are pinned names and comments, and pip-requirements-parser
+# costs ~4 ms per 15-line file (an optparse parser per line, a temp file) plus ~200 ms to
+# import. A file qualifies only when the parser would read every line exactly as
+# `packaging` does; anything else (options, continuations, URLs, paths, archives, `@`,
+# non-ASCII text, an encoding comment, a line packaging rejects) takes pip's grammar.
+_COMMENT = re.compile(r"(^|\s+)(#.*)$")  # pip's comment syntax: `#` at the start or after blanks
+# Characters that make pip read a line other than as a bare PEP 508 requirement: `:` `/` `@`
+# start URLs and paths, `$` an environment variable, a word starting with `-` an option.
+_NOT_PLAIN = re.compile(r"[:/@$]|(^| )-")
+# pip takes a name ending like an archive for a local file (its ARCHIVE_EXTENSIONS)
+_ARCHIVE = re.compile(r"\.(whl|zip|tar|tgz|tbz|txz|tlz|lz|lzma|xz|bz2|gz)", re.I)
+_ENCODING_COMMENT = re.compile(r"coding[:=]")
+
+
+def _plain_requirements(text: str) -> list[tuple[int, Requirement]] | None:
+    """(line, requirement) of every line when the file is only PEP 508 requirements, comments
+    and blank lines as pip reads them; None when pip's own grammar is needed."""
+    if not text.isascii():  # the parser re-decodes bytes by BOM, coding comment or locale
+        return None
+    if "\\" in text:  # a backslash at the end of a line joins the next one to it
+        return None
+    if any(line.startswith("#") and _ENCODING_COMMENT.search(line) for line in text.split("\n")[:2]):
+        return None
+    out: list[tuple[int, Requirement]] = []
+    for number, raw in enumerate(text.splitlines(), 1):  # the parser splits the same way
+        line = _COMMENT.sub("", raw).strip()
+        if not line:
+            continue
+        if _NOT_PLAIN.search(line) or _ARCHIVE.search(line):
+            return None
+        try:
+            req = Requirement(line)
+        except Exception:  # noqa: BLE001 - pip's own error message is the one to show
+            return None
+        if req.url or any(str(spec).endswith("]") for spec in req.specifier):
+            return None
+        out.append((number, req))
+    return out
+
+
 def requirements(src: SourceText) -> Iterable[object]:
+    text = _bounded(src)
+    plain = _plain_requirements(text)
+    if plain is not None:
+        facts: list[object] = []
+        for line, req in plain:
+            facts.extend(_requirement_facts(src, req, _name_loc(src, line, req.name, line), "requirements"))
+        return facts
     try:
-        parsed = _parse_requirements(_bounded(src))
+        parsed = _parse_requirements(text)
     except Exception as exc:  # noqa: BLE001 - the parser raises many kinds
         src.problem("SAI001", f"invalid requirements file: {exc}")
         return []
-    facts: list[object] = []
+    facts = []
     for bad in parsed.invalid_lines:
         first = str(bad.error_message).strip().splitlines()[0] if bad.error_message else "cannot be parsed"
         src.problem("SAI001", f"invalid requirement line: {first}", bad.line_number or 1)

@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 from ..facts import CircuitBreaker, Location, RetryPolicy, Timeout
 from ..sources.base import SourceText
-from ..sources.python import PythonModule, module, node_loc
+from ..sources.python import PythonModule, module, node_loc, source_segment
 
 INFERENCE_PATH = re.compile(r"/(v1/chat/completions|v1/completions|v1/embeddings|generate|predict|infer)\b")
 TENACITY = {"retry", "Retrying", "AsyncRetrying"}
@@ -93,7 +93,8 @@ class _Reader:
     # --- dispatch ---------------------------------------------------------------------------
     def facts(self) -> Iterator[object]:
         calls: list[tuple[ast.Call, str]] = []
-        for node in ast.walk(self.mod.tree):
+        # the node kinds read here, in `ast.walk` order, from the module's shared node list
+        for node in self.mod.of(ast.FunctionDef, ast.AsyncFunctionDef, ast.While, ast.Call):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for dec in node.decorator_list:
                     q = self.mod.qualname(dec) if not isinstance(dec, ast.Call) else ""
@@ -163,7 +164,7 @@ class _Reader:
         if "wait" in kw:
             backoff, jitter = self._wait(kw["wait"])
             backoff_loc = self.loc(kw["wait"])
-            note = f"wait={ast.get_source_segment(self.src.text, kw['wait']) or '...'}"
+            note = f"wait={source_segment(self.src, kw['wait']) or '...'}"
         elif not opaque:
             backoff, jitter, note = "none", False, "tenacity does not wait between attempts without wait= (default wait_none)"
         yield RetryPolicy("tenacity", where, attempts, attempts_loc, attempts_note,

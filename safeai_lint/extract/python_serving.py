@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from ..facts import Location, MemoryFraction, ModelLoad, ServingLaunch, StartCommand, TokenBudget, WeightDownload
 from ..sources.base import SourceText
-from ..sources.python import module, node_loc
+from ..sources.python import PythonModule, module, node_loc
 from .serving import UNKNOWN, build_launch, split_script
 
 _CONSTRUCTORS = {"vllm.LLM": "vllm", "vllm.entrypoints.llm.LLM": "vllm", "sglang.Engine": "sglang",
@@ -45,10 +45,10 @@ def _text(value: Any) -> str:
     return UNKNOWN if isinstance(value, (dict, list, tuple, set)) or value is None else str(value)
 
 
-def _module_env(tree: ast.Module) -> dict[str, str]:
+def _module_env(mod: PythonModule) -> dict[str, str]:
     """`os.environ["HF_HUB_OFFLINE"] = "1"` and `os.environ.setdefault("X", "1")` anywhere."""
     env: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in mod.of(ast.Assign, ast.Call):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
             target = node.targets[0]
             if ast.unparse(target.value).endswith("environ"):
@@ -69,7 +69,8 @@ def python_launches(src: SourceText) -> Iterator[object]:
         return
     env = None
     half_names: dict[str, bool] = {}  # variable -> was loaded by an LM from_pretrained
-    for node in ast.walk(mod.tree):
+    # Assignments and calls in `ast.walk` order, from the module's shared node list.
+    for node in mod.of(ast.Assign, ast.Call):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _is_lm_load(mod, node.value):
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -83,7 +84,7 @@ def python_launches(src: SourceText) -> Iterator[object]:
         qual = mod.qualname(node)
         if qual in _CONSTRUCTORS:
             if env is None:
-                env = _module_env(mod.tree)
+                env = _module_env(mod)
             yield _launch(src, node, _CONSTRUCTORS[qual], env)
         elif qual == "torch.cuda.set_per_process_memory_fraction" and node.args:
             value = _literal(node.args[0])

@@ -14,8 +14,9 @@ from typing import Any, Iterable
 from ..facts import DimensionDecl, VectorWrite
 from ..sources.base import SourceText
 from ..sources.python import PythonModule, module, node_loc
+from ..sources.python_scopes import Scopes, called_functions, scopes
 from ..sources.yaml import YList, YMap
-from .python_code import Scopes, assignments, called_functions, module_constants, scopes, target_key
+from .python_code import assignments, module_constants, target_key
 
 _STORE_LIBS = {
     "pinecone": "Pinecone",
@@ -47,6 +48,8 @@ _MAX_DEPTH = 3
 
 
 def _lib_store(qualname: str) -> str:
+    if not qualname:  # most expressions name nothing imported
+        return ""
     for prefix, store in _STORE_LIBS.items():
         if qualname == prefix or qualname.startswith(prefix + "."):
             return store
@@ -60,7 +63,7 @@ class _Stores:
         self.mod = mod
         self.known: dict[str, str] = {}
         pairs = list(assignments(mod))
-        for node in ast.walk(mod.tree):
+        for node in mod.of(ast.With, ast.AsyncWith, ast.arg):
             if isinstance(node, (ast.With, ast.AsyncWith)):
                 for item in node.items:
                     if item.optional_vars is not None and target_key(item.optional_vars):
@@ -98,25 +101,24 @@ class _Stores:
 
 
 def _has_check(scope: ast.AST, sc: Scopes, seen: set[int], depth: int = 0) -> bool:
+    """Does `scope` (a function, or the module outside its top-level defs and classes), or a
+    helper it calls, test values for NaN/Inf?"""
     if id(scope) in seen or depth > _MAX_DEPTH:
         return False
     seen.add(id(scope))
-    nodes = ast.walk(scope) if not isinstance(scope, ast.Module) else _module_level_nodes(scope)
-    for node in nodes:
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            if name in _FINITE_CHECKS:
-                return True
+    if isinstance(scope, ast.Module):
+        calls = sc.module_calls
+    else:
+        known = sc.calls_in.get(id(scope))
+        calls = known if known is not None else [n for n in ast.walk(scope) if isinstance(n, ast.Call)]
+    for node in calls:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in _FINITE_CHECKS:
+            return True
     if isinstance(scope, ast.Module):
         return False
     return any(_has_check(helper, sc, seen, depth + 1) for helper in called_functions(scope, sc))
-
-
-def _module_level_nodes(tree: ast.Module) -> Iterable[ast.AST]:
-    for stmt in tree.body:
-        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield from ast.walk(stmt)
 
 
 def _callers(func: ast.AST, sc: Scopes) -> list[ast.AST]:
@@ -191,8 +193,8 @@ def _python_dimensions(src: SourceText, mod: PythonModule, sc: Scopes) -> Iterab
         value = _int_literal(found[0])
         if value is not None and found[0] is not None:
             yield DimensionDecl(value, found[1], node_loc(src, found[0]))
-    for node in ast.walk(mod.tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL_DDL.search(node.value):
+    for node in mod.of(ast.Constant):  # type: ignore[assignment]
+        if isinstance(node.value, str) and _SQL_DDL.search(node.value):
             for match in _SQL_VECTOR.finditer(node.value):
                 line = node.lineno + node.value.count("\n", 0, match.start())
                 if line == node.lineno:

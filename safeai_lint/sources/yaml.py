@@ -277,8 +277,11 @@ def load_plain(text: str) -> Any:
 
     Still a safe loader (no tags are constructed), but the C constructor: these files are read
     on every run, so they must be cheap."""
-    docs = list(yaml.load_all(text, Loader=_Loader))
-    return docs[0] if docs else None
+    loader = _Loader(text)  # a SafeLoader (C or Python): no tag ever builds an object
+    try:
+        return loader.get_data() if loader.check_data() else None
+    finally:
+        loader.dispose()
 
 
 def plain(value: Any) -> Any:
