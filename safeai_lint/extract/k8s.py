@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 from ..facts import Container, GpuSharing, InstancePool, KustomizePatch, Service, Workload
 from ..sources.base import SourceText
-from ..sources.yaml import YMap
+from ..sources.yaml import YMap, dig
 from . import podspec
 from .podspec import as_list, as_map, pairs, scalar
 
@@ -29,15 +29,6 @@ _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
 }
 _BATCH = {"Job", "CronJob"}
 _INSTANCE_KEYS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type", "karpenter.k8s.aws/instance-type")
-
-
-def _dig(m: Any, path: tuple[str, ...]) -> YMap | None:
-    for key in path:
-        m = as_map(m)
-        if m is None:
-            return None
-        m = m.get(key)
-    return as_map(m)
 
 
 def objects(src: SourceText) -> Iterator[tuple[int, YMap]]:
@@ -167,7 +158,7 @@ def _nodepool(src: SourceText, obj: YMap) -> list[InstancePool]:
     """Karpenter NodePools that provision GPUs (a GPU taint or GPU requirement), with their
     instance-type requirements."""
     meta = as_map(obj.get("metadata")) or YMap()
-    spec = _dig(obj, ("spec", "template", "spec")) or YMap()
+    spec = dig(obj, "spec", "template", "spec") or YMap()
     reqs = [as_map(r) for r in as_list(spec.get("requirements"))]
     taints = [as_map(t) for t in as_list(spec.get("taints"))]
     gpu = any(t is not None and "gpu" in str(t.get("key", "")).lower() for t in taints) or any(
@@ -229,7 +220,7 @@ def kubernetes(src: SourceText) -> Iterator[object]:
             _profile_annotation(src, obj, None)
             yield from _with_launches(src, pod_workload(src, obj, index, obj))
         elif kind in _TEMPLATE_PATHS:
-            template = _dig(obj, _TEMPLATE_PATHS[kind])
+            template = dig(obj, *_TEMPLATE_PATHS[kind])
             if template is not None:
                 _profile_annotation(src, obj, template)
                 yield from _with_launches(src, pod_workload(src, obj, index, template, long_running=kind not in _BATCH))

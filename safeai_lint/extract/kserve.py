@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..sources.base import SourceText
-from ..sources.yaml import YMap
+from ..sources.yaml import YMap, dig
 from . import podspec
 from .podspec import as_list, as_map, scalar
 
@@ -20,19 +20,10 @@ def _template(spec: YMap) -> YMap:
     return t
 
 
-def _dig(m: object, *path: str) -> YMap | None:
-    for key in path:
-        m = as_map(m)
-        if m is None:
-            return None
-        m = m.get(key)
-    return as_map(m)
-
-
 def _inference_service(src: SourceText, obj: YMap, doc: int) -> Iterator[list[object]]:
     from .k8s import pod_workload
 
-    predictor = _dig(obj, "spec", "predictor")
+    predictor = dig(obj, "spec", "predictor")
     if predictor is None:
         return
     more = []
@@ -73,11 +64,11 @@ def other_workloads(src: SourceText, obj: YMap, doc: int) -> Iterator[list[objec
     if kind == "InferenceService" and str(obj.get("apiVersion", "")).startswith("serving.kserve.io"):
         yield from _inference_service(src, obj, doc)
     elif kind in ("ServingRuntime", "ClusterServingRuntime"):
-        spec = _dig(obj, "spec")
+        spec = dig(obj, "spec")
         if spec is not None:
             yield pod_workload(src, obj, doc, _template(spec), surface="kserve")
     elif kind == "LeaderWorkerSet":
-        lwt = _dig(obj, "spec", "leaderWorkerTemplate")
+        lwt = dig(obj, "spec", "leaderWorkerTemplate")
         if lwt is None:
             return
         for part in ("leaderTemplate", "workerTemplate"):
@@ -85,14 +76,14 @@ def other_workloads(src: SourceText, obj: YMap, doc: int) -> Iterator[list[objec
             if t is not None:
                 yield pod_workload(src, obj, doc, t, part=part.replace("Template", ""))
     elif kind in ("RayService", "RayCluster"):
-        spec = _dig(obj, "spec", "rayClusterConfig") if kind == "RayService" else _dig(obj, "spec")
+        spec = dig(obj, "spec", "rayClusterConfig") if kind == "RayService" else dig(obj, "spec")
         if spec is None:
             return
-        head = _dig(spec, "headGroupSpec", "template")
+        head = dig(spec, "headGroupSpec", "template")
         if head is not None:
             yield pod_workload(src, obj, doc, head, part="head")
         for group in as_list(spec.get("workerGroupSpecs")):
             g = as_map(group)
-            t = _dig(g, "template") if g is not None else None
+            t = dig(g, "template") if g is not None else None
             if t is not None:
                 yield pod_workload(src, obj, doc, t, part="worker:" + (scalar(g.get("groupName")) or "workers"))

@@ -13,20 +13,12 @@ from typing import Any, Iterable, Iterator
 from ..facts import BodySizeLimit, CircuitBreaker, Location, RateLimit, RetryPolicy, Route, Timeout
 from ..policy import parse_duration, parse_quantity
 from ..sources.base import SourceText
-from ..sources.yaml import YList, YMap
+from ..sources.yaml import YList, YMap, as_list, as_map
 
 NGINX = "nginx.ingress.kubernetes.io/"
 
 
 # --- small helpers shared by the YAML extractors of this family --------------------------
-
-
-def as_map(value: Any) -> YMap | None:
-    return value if isinstance(value, YMap) else None
-
-
-def as_list(value: Any) -> YList:
-    return value if isinstance(value, YList) else YList()
 
 
 def scalar(value: Any) -> str:

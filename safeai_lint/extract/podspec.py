@@ -10,20 +10,12 @@ from typing import Any, Iterable
 from ..facts import AffinityExpr, Container, EnvVar, ImageRef, Location, ServingLaunch, Suppression, Volume
 from ..policy import parse_quantity
 from ..sources.base import SourceText
-from ..sources.yaml import YList, YMap
+from ..sources.yaml import YList, YMap, as_list, as_map
 from .serving import build_launch, expand_words
 
 AI_ANNOTATION = "safeai-lint.io/ai-workload"
 IGNORE_ANNOTATION = "safeai-lint.io/ignore"
 PROFILE_ANNOTATION = "safeai-lint.io/profiled-peak-memory"
-
-
-def as_map(value: Any) -> YMap | None:
-    return value if isinstance(value, YMap) else None
-
-
-def as_list(value: Any) -> YList:
-    return value if isinstance(value, YList) else YList()
 
 
 def scalar(value: Any) -> str | None:

@@ -291,3 +291,23 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
+
+
+def as_map(value: Any) -> YMap | None:
+    """`value` if it is a mapping, else None (a hostile file may hold anything anywhere)."""
+    return value if isinstance(value, YMap) else None
+
+
+def as_list(value: Any) -> YList:
+    """`value` if it is a sequence, else an empty one."""
+    return value if isinstance(value, YList) else YList()
+
+
+def dig(value: Any, *path: str) -> YMap | None:
+    """The mapping at `path` below `value`, or None when any step is missing or not a mapping."""
+    for key in path:
+        current = as_map(value)
+        if current is None:
+            return None
+        value = current.get(key)
+    return as_map(value)
