@@ -17,11 +17,28 @@ def _lang(path: str) -> str:
     return "text"
 
 
+def split_rationale(rationale: str) -> tuple[str, str]:
+    """A rationale written as "What it does: ..." and "Why it matters: ..." paragraphs, split
+    into its two parts (labels dropped); any other rationale is all "why"."""
+    what, why = [], []
+    target = why
+    for paragraph in rationale.split("\n\n"):
+        text = paragraph.strip()
+        if text.startswith("What it does:"):
+            target, text = what, text[len("What it does:"):].strip()
+        elif text.startswith("Why it matters:"):
+            target, text = why, text[len("Why it matters:"):].strip()
+        if text:
+            target.append(text[0].upper() + text[1:])
+    return "\n\n".join(what), "\n\n".join(why)
+
+
 def render_rule(doc: RuleDoc) -> str:
     out = [f"# {doc.id} {doc.name}", "", f"Level: **{doc.level}**" + (" · Fix available (`--fix`)" if doc.fix else ""), ""]
-    out += ["## What it does", "", doc.summary, ""]
-    if doc.rationale:
-        out += ["## Why is this bad?", "", doc.rationale, ""]
+    what, why = split_rationale(doc.rationale)
+    out += ["## What it does", "", doc.summary, ""] + ([what, ""] if what else [])
+    if why:
+        out += ["## Why is this bad?", "", why, ""]
     for kind, title in ((True, "## Example"), (False, "Use instead:")):
         chosen = [e for e in doc.examples if e.bad is kind]
         if not chosen:
