@@ -81,6 +81,35 @@ def _rule(raw: dict[str, Any]) -> RuleDoc:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RuleHead:
+    """What a scan needs of a rule: id, name, default level (the full RuleDoc is parsed only
+    for SARIF and `safeai-lint rule`)."""
+
+    id: str
+    name: str
+    level: str
+
+
+_HEAD = re.compile(r"^id:\s*(?P<id>\S+)\s*\nname:\s*(?P<name>\S+)\s*\nlevel:\s*(?P<level>\w+)", re.M)
+
+
+@functools.cache
+def rule_index() -> dict[str, RuleHead]:
+    """Every rule's id, name and level, in id order, read from the first lines of each file
+    (every rule file starts with id, name, level; tests/test_docs.py keeps it so)."""
+    found = {}
+    for path in sorted(rules_dir().glob("SAI*.yaml")):
+        with open(path, encoding="utf-8") as handle:
+            match = _HEAD.match(handle.read(512))
+        if match is None:  # an unusual file: fall back to the full parse
+            doc = all_rules()[path.stem]
+            found[doc.id] = RuleHead(doc.id, doc.name, doc.level)
+        else:
+            found[match["id"]] = RuleHead(match["id"], match["name"], match["level"])
+    return found
+
+
 @functools.cache
 def all_rules() -> dict[str, RuleDoc]:
     """Every documented rule, by id, in id order."""
@@ -96,7 +125,7 @@ def all_rules() -> dict[str, RuleDoc]:
 def resolve_rule(token: str) -> list[str]:
     """Rule ids named by a selector: an id (`SAI101`), a family prefix (`SAI1`, `SAI10`), a
     rule name (`version-mismatch`) or `ALL`. Raises KeyError when it names nothing."""
-    rules = all_rules()
+    rules = rule_index()
     token = token.strip()
     if token.upper() == "ALL":
         return list(rules)

@@ -197,7 +197,7 @@ def _size(value: Any) -> int | None:
 
 def build_config(raw: Any, source: str) -> Config:
     """Validate a parsed config mapping and turn it into a `Config`."""
-    from .catalog import all_rules
+    from .catalog import rule_index as all_rules
 
     reader = _Reader(source, raw)
     if raw is None:

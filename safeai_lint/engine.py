@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from . import suppress
-from .catalog import RuleDoc, all_rules
+from .catalog import RuleDoc, RuleHead, rule_index
 from .config import Config, find_config, load_config
 from .discover import SourceFile, classify, discover, git_root, inside
 from .facts import Diagnostic, FileFacts, Location, Suppression
@@ -29,7 +29,7 @@ PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than 
 @dataclass(frozen=True)
 class Result:
     findings: tuple[Finding, ...]
-    rules: tuple[RuleDoc, ...]  # every rule that ran
+    rules: tuple[RuleDoc | RuleHead, ...]  # every rule that ran (id, name, level at least)
     files_scanned: int
     root: str
     config_source: str = ""
@@ -252,7 +252,7 @@ def analyze_all(files: Sequence[SourceFile], cap: int, jobs: int, progress: Call
 def enabled_rules(config: Config, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[str]:
     from .catalog import resolve_rule
 
-    rules = all_rules()
+    rules = rule_index()
     chosen = set(config.select or rules) | set(config.extend_select)
     if select:
         chosen = {r for token in select for r in resolve_rule(token)}
@@ -299,7 +299,7 @@ def lint(
             only = only | {rel}
     results.sort(key=lambda r: r.path)
 
-    rules = all_rules()
+    rules = rule_index()
     enabled = enabled_rules(config, select, ignore)
     checks = [c for c in all_checks() if any(r in enabled for r in c.rules)]
     ran = [r for r in enabled if r in ENGINE_RULES or any(r in c.rules for c in checks)]
@@ -372,7 +372,7 @@ def _cap_per_file(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _finish(findings: list[Finding], rules: dict[str, RuleDoc], levels: dict[str, str], lines: dict[str, dict[int, str]]) -> list[Finding]:
+def _finish(findings: list[Finding], rules: dict[str, RuleHead], levels: dict[str, str], lines: dict[str, dict[int, str]]) -> list[Finding]:
     """Set level, snippet and fingerprint; sort; drop exact duplicates."""
     unique = {}
     for f in findings:

@@ -60,3 +60,14 @@ def test_rule_ids_and_names_match_the_public_catalog():
         assert rule_id in contract, f"{rule_id} is not in RULES.md"
         assert doc.name == contract[rule_id]
         assert doc.level == levels.get(rule_id, "error"), rule_id
+
+
+def test_the_fast_rule_index_agrees_with_the_full_catalog():
+    from safeai_lint.catalog import rule_index
+
+    full = {r.id: (r.name, r.level) for r in all_rules().values()}
+    fast = {r.id: (r.name, r.level) for r in rule_index().values()}
+    assert fast == full
+    for path in sorted((ROOT / "rules").glob("SAI*.yaml")):
+        head = path.read_text(encoding="utf-8").splitlines()[:3]
+        assert [line.split(":")[0] for line in head] == ["id", "name", "level"], path.name

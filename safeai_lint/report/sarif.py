@@ -34,9 +34,10 @@ def render(result, *, max_results: int = MAX_RESULTS, **_options) -> str:  # noq
 
 def build(result, *, max_results: int = MAX_RESULTS) -> dict:  # noqa: ANN001
     """The SARIF log as plain dicts and lists."""
-    docs = list(result.rules)
-    known = {doc.id for doc in docs}
     catalog = all_rules()
+    # the engine hands over rule heads (id, name, level); SARIF describes each rule in full
+    docs = [doc if isinstance(doc, RuleDoc) else catalog.get(doc.id) or _bare_rule(doc.id) for doc in result.rules]
+    known = {doc.id for doc in docs}
     # a finding of a rule missing from `rules` would break ruleIndex: describe it too
     for f in result.findings:
         if f.rule not in known:
