@@ -353,6 +353,14 @@ def _model(engine: str, flags: list[tuple[str, str, Location]], positional: list
     return "", None
 
 
+# Commands NIM images ship besides the server; a container running one of them serves nothing.
+_NIM_UTILITIES = ("list-model-profiles", "download-to-cache", "create-model-store", "nim_list_model_profiles", "nim_download_to_cache")
+
+
+def _nim_utility(words: Sequence[Word]) -> bool:
+    return any(c and str(c[0][0]).rsplit("/", 1)[-1] in _NIM_UTILITIES for c in commands(words))
+
+
 def build_launch(
     src: SourceText | None,
     words: Sequence[Word],
@@ -386,6 +394,8 @@ def build_launch(
     if not engine:
         default = engine_hint or image_engine(image)
         if default == "nim":
+            if _nim_utility(expanded):
+                return None  # list-model-profiles, download-to-cache, ...: a tool, not a server
             engine, flag_words = "nim", []
         elif default == "ollama" and (only_args or not words):
             engine, flag_words = "ollama", []

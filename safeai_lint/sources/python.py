@@ -7,6 +7,7 @@ whether the file mentions any module a Python rule cares about; only then is an 
 from __future__ import annotations
 
 import ast
+import sys
 import gc
 import re
 from dataclasses import dataclass, field
@@ -209,7 +210,10 @@ def _parse(src: SourceText) -> PythonModule | None:
     try:
         tree = ast.parse(src.text, filename=src.rel)
     except SyntaxError as exc:
-        src.problem("SAI001", f"invalid Python: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+        # the grammar is this interpreter's: say which, since newer syntax (3.12 f-strings) fails
+        # on 3.11 - and the standard's lock is Python 3.11, so such code breaks it anyway
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        src.problem("SAI001", f"invalid Python {version} syntax: {exc.msg}", exc.lineno or 1, exc.offset or 1)
         return None
     except (RecursionError, MemoryError):
         src.problem("SAI002", "Python source too deeply nested to analyse; not analysed")
