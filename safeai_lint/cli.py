@@ -333,6 +333,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]  # accepted anywhere on the line
     try:
         code = app(args=args, prog_name="safeai-lint", standalone_mode=False)
         return code if isinstance(code, int) else 0
