@@ -248,6 +248,7 @@ class Service:
     selector: tuple[tuple[str, str], ...]
     ports: tuple[Located, ...]
     location: Location  # the metadata.name line
+    labels: tuple[tuple[str, str], ...] = ()  # its own labels (what a ServiceMonitor selects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -621,18 +622,6 @@ class MetricsMonitor:
     selector: LabelSelector
     namespaces: tuple[str, ...]
     any_namespace: bool
-    location: Location
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceLabels:
-    """A Kubernetes Service's own labels (what a ServiceMonitor selects) and its pod
-    selector (what it routes to)."""
-
-    name: str
-    namespace: str
-    labels: tuple[tuple[str, str], ...]
-    selector: tuple[tuple[str, str], ...]
     location: Location
 
 

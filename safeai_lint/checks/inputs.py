@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..facts import BodySizeLimit, ServiceLabels, TokenCountCheck, TokenizerCall
+from ..facts import BodySizeLimit, Service, TokenCountCheck, TokenizerCall
 from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
@@ -44,7 +44,7 @@ def _ai_targets(project: Project, policy: Policy) -> set[str]:
     """Names of Services that route to an AI workload."""
     names = set()
     pods = [(w.namespace, dict(w.labels)) for w in ai_workloads(project, policy) if w.surface != "compose"]
-    for service in project.all(ServiceLabels):
+    for service in project.all(Service):
         if service.selector and any(
             (not ns or not service.namespace or ns == service.namespace) and all(labels.get(k) == v for k, v in service.selector)
             for ns, labels in pods

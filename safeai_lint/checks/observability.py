@@ -13,7 +13,7 @@ from ..facts import (
     Location,
     MetricExport,
     MetricsMonitor,
-    ServiceLabels,
+    Service,
     ServingLaunch,
     WebApp,
     Workload,
@@ -109,7 +109,7 @@ def _monitor_sees(monitor: MetricsMonitor, namespace: str) -> bool:
     return _same_namespace(monitor.namespace, namespace)
 
 
-def _scraped(w: Workload, monitors: list[MetricsMonitor], services: list[ServiceLabels]) -> bool:
+def _scraped(w: Workload, monitors: list[MetricsMonitor], services: list[Service]) -> bool:
     notes = dict(w.pod_annotations) if w.surface == "kubernetes" else dict(w.annotations)
     if str(notes.get(_SCRAPE, "")).lower() == "true" or str(notes.get(_KSERVE_SCRAPE, "")).lower() == "true":
         return True
@@ -129,7 +129,7 @@ def _scraped(w: Workload, monitors: list[MetricsMonitor], services: list[Service
 
 def check_scraped(project: Project, policy: Policy) -> Iterable[Finding]:
     monitors = project.all(MetricsMonitor)
-    services = project.all(ServiceLabels)
+    services = project.all(Service)
     for w in ai_workloads(project, policy):
         if w.surface == "compose" or not w.long_running:
             continue  # no Prometheus service discovery for Compose; batch pods are not scraped

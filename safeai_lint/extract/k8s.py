@@ -109,7 +109,10 @@ def _service(src: SourceText, obj: YMap) -> Service | None:
         if pm is not None and scalar(pm.get("port")) is not None:
             ports.append((scalar(pm["port"]) or "", src.loc(pm.key_pos("port"))))
     loc = src.loc(meta.key_pos("name")) if "name" in meta else src.loc(obj.pos)
-    return Service(scalar(meta.get("name")) or "", scalar(meta.get("namespace")) or "", pairs(spec.get("selector")), tuple(ports), loc)
+    return Service(
+        scalar(meta.get("name")) or "", scalar(meta.get("namespace")) or "", pairs(spec.get("selector")), tuple(ports), loc,
+        labels=pairs(meta.get("labels")),
+    )
 
 
 def _sharing(src: SourceText, config: YMap) -> list[GpuSharing]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from ..facts import AlertRule, DcgmExporter, LabelSelector, Location, MetricExport, MetricsMonitor, PromComparison, ServiceLabels
+from ..facts import AlertRule, DcgmExporter, LabelSelector, Location, MetricExport, MetricsMonitor, PromComparison
 from ..policy import parse_duration
 from ..sources.base import SourceText
 from ..sources.yaml import YList, YMap
@@ -34,8 +34,6 @@ def rules_and_monitors(src: SourceText) -> Iterable[object]:
             facts.extend(_groups(src, root.get("groups")))
         elif kind in ("ServiceMonitor", "PodMonitor") and isinstance(spec, YMap):
             facts.append(_monitor(src, root, kind, spec))
-        elif kind == "Service" and isinstance(root.get("metadata"), YMap):
-            facts.append(_service(src, root))
         if kind == "ClusterPolicy" and isinstance(spec, YMap):
             dcgm = spec.get("dcgmExporter")
             # the GPU Operator deploys dcgm-exporter unless told not to
@@ -255,20 +253,6 @@ def _monitor(src: SourceText, root: YMap, kind: str, spec: YMap) -> MetricsMonit
         names = tuple(str(n) for n in ns_sel["matchNames"])
     loc: Location = src.loc(meta.value_pos("name")) if isinstance(meta, YMap) and "name" in meta else src.loc(root.key_pos("kind"))
     return MetricsMonitor(kind, name, namespace, label_selector(spec.get("selector")), names, any_ns, loc)
-
-
-def _pairs(raw: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(raw, dict):
-        return ()
-    return tuple(sorted((str(k), str(v)) for k, v in raw.items() if not isinstance(v, (dict, list))))
-
-
-def _service(src: SourceText, root: YMap) -> ServiceLabels:
-    meta = root["metadata"]
-    spec = root.get("spec")
-    selector = _pairs(spec.get("selector")) if isinstance(spec, YMap) else ()
-    loc = src.loc(meta.value_pos("name")) if "name" in meta else src.loc(root.key_pos("kind"))
-    return ServiceLabels(str(meta.get("name", "")), str(meta.get("namespace") or ""), _pairs(meta.get("labels")), selector, loc)
 
 
 def _dcgm_images(src: SourceText, root: YMap) -> Iterable[DcgmExporter]:
