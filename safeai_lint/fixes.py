@@ -150,28 +150,27 @@ def fix_dockerfile(text: str, finding: Finding, policy: Policy) -> str | None:
 # --- .python-version and runtime.txt --------------------------------------------------------
 
 
-def fix_python_version(text: str, finding: Finding, policy: Policy) -> str | None:
+def _fix_python_line(text: str, finding: Finding, policy: Policy, pattern: str) -> str | None:
+    """Rewrite the version on the finding's line when the whole line matches `pattern`
+    (groups: prefix, version, suffix); anything else is not ours to rewrite."""
     lock = exact_lock(policy, "python")
     parts = _split_line(text, finding.location.line)
     if finding.subject != "python" or lock is None or parts is None:
         return None
     lines, content, ending = parts
-    match = re.fullmatch(r"(\s*)(\d+(?:\.\d+)*)(\s*(?:#.*)?)", content)
+    match = re.fullmatch(pattern, content)
     if not match:
-        return None  # 3.11-dev, pypy3.10, a virtualenv name: not ours to rewrite
+        return None
     return _with_line(lines, finding.location.line, match.group(1) + lock + match.group(3), ending)
+
+
+def fix_python_version(text: str, finding: Finding, policy: Policy) -> str | None:
+    # not 3.11-dev, pypy3.10 or a virtualenv name
+    return _fix_python_line(text, finding, policy, r"(\s*)(\d+(?:\.\d+)*)(\s*(?:#.*)?)")
 
 
 def fix_runtime_txt(text: str, finding: Finding, policy: Policy) -> str | None:
-    lock = exact_lock(policy, "python")
-    parts = _split_line(text, finding.location.line)
-    if finding.subject != "python" or lock is None or parts is None:
-        return None
-    lines, content, ending = parts
-    match = re.fullmatch(r"(\s*python-)(\d+(?:\.\d+)*)(\s*)", content)
-    if not match:
-        return None
-    return _with_line(lines, finding.location.line, match.group(1) + lock + match.group(3), ending)
+    return _fix_python_line(text, finding, policy, r"(\s*python-)(\d+(?:\.\d+)*)(\s*)")
 
 
 # --- registry -----------------------------------------------------------------------------
