@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 # A scanned repository's own .git/config must not run anything: no fsmonitor hook, no pager.
 SAFE_GIT = ("-c", "core.fsmonitor=false", "-c", "core.pager=cat", "--no-pager")
@@ -33,10 +33,8 @@ class SourceFile:
 
 def classify(rel: str) -> str | None:
     """The kind of a file by its path, or None when no rule reads such files."""
-    posix = PurePosixPath(rel)
-    name = posix.name
+    *folders, name = rel.split("/")  # plain string work: this runs once per file of the tree
     lower = name.lower()
-    parent_dirs = {p.lower() for p in posix.parts[:-1]}
     if lower in ("dockerfile", "containerfile") or lower.endswith((".dockerfile", ".containerfile")):
         return "dockerfile"
     if lower.startswith(("dockerfile.", "containerfile.")) and lower.rsplit(".", 1)[-1] not in _NOT_DOCKERFILE:
@@ -53,7 +51,7 @@ def classify(rel: str) -> str | None:
         return "python-version"
     if name == "runtime.txt":
         return "runtime-txt"
-    if _REQUIREMENTS.search(name) or (lower.endswith(".txt") and "requirements" in parent_dirs):
+    if _REQUIREMENTS.search(name) or (lower.endswith(".txt") and "requirements" in (f.lower() for f in folders)):
         return "requirements"
     if lower.endswith((".yaml", ".yml")):
         return "yaml"
@@ -117,12 +115,12 @@ def _git_files(root: Path, folder: Path) -> list[str] | None:
 
 
 def _walk(root: Path, folder: Path) -> list[str]:
-    found = []
+    found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS)
-        base = Path(dirpath)
-        for name in filenames:
-            found.append((base / name).relative_to(root).as_posix())
+        below = os.path.relpath(dirpath, root)  # string work: pathlib per file cost 1 s per 16,000 files
+        prefix = "" if below == "." else below.replace(os.sep, "/") + "/"
+        found.extend(prefix + name for name in filenames)
     return sorted(found)
 
 
@@ -157,10 +155,10 @@ def discover(root: Path, targets: list[Path], exclude: tuple[str, ...], use_git:
                 kind = classify(rel)
                 if kind is None:
                     continue
-                full = root / rel
-                if full.is_symlink() and not inside(root, full):
+                full = os.path.join(root, rel)
+                if os.path.islink(full) and not inside(root, Path(full)):
                     continue
-                files[rel] = SourceFile(rel, str(full), kind)
+                files[rel] = SourceFile(rel, full, kind)
         else:
             rel = target.relative_to(root).as_posix() if target != root else target.name
             kind = classify(rel) or "unknown"

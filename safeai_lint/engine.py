@@ -396,6 +396,9 @@ def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def _normalise_message(text: str) -> str:
     # line numbers inside messages ("also pinned at line 12") must not move the fingerprint
-    return re.sub(r"\d+", "#", text)
+    return _DIGITS.sub("#", text)

@@ -46,9 +46,12 @@ def _patched_paths(project: Project) -> set[str]:
 
 def serving_launches(project: Project) -> list[ServingLaunch]:
     """Every serving launch, except those in Kustomize patch files (partial objects)."""
-    patched = _patched_paths(project)
-    launches = project.all(ServingLaunch)
-    return [s for s in launches if s.location.path not in patched] if patched else launches
+    def build() -> list[ServingLaunch]:
+        patched = _patched_paths(project)
+        launches = project.all(ServingLaunch)
+        return [s for s in launches if s.location.path not in patched] if patched else launches
+
+    return project.derived("serving-launches", None, build)
 
 
 def launches_of(project: Project, workload: Workload) -> list[ServingLaunch]:
@@ -88,20 +91,29 @@ def is_ai_workload(workload: Workload, policy: Policy, launched: set[str]) -> bo
 
 def ai_workloads(project: Project, policy: Policy) -> list[Workload]:
     """Every AI workload of the scan, in file order (Kustomize patch files excluded)."""
-    patched = _patched_paths(project)
-    launched = {s.workload for s in project.all(ServingLaunch) if s.workload}
-    return [
-        w for w in project.all(Workload)
-        if w.location.path not in patched and is_ai_workload(w, policy, launched)
-    ]
+    def build() -> list[Workload]:
+        patched = _patched_paths(project)
+        launched = {s.workload for s in project.all(ServingLaunch) if s.workload}
+        return [
+            w for w in project.all(Workload)
+            if w.location.path not in patched and is_ai_workload(w, policy, launched)
+        ]
+
+    return project.derived("ai-workloads", policy, build)
 
 
-def is_serving_container(workload: Workload, container: Container, launches: Iterable[ServingLaunch]) -> bool:
+def launched_containers(launches: Iterable[ServingLaunch]) -> set[tuple[str, str]]:
+    """(workload id, container name) of each launch, for `is_serving_container`."""
+    return {(s.workload, s.container) for s in launches}
+
+
+def is_serving_container(workload: Workload, container: Container, launched: set[tuple[str, str]]) -> bool:
     """Runs a serving launch, or exposes a containerPort, in a long-running pod. Batch pods
-    (Job, CronJob) are not serving containers, even when they start an engine to pull a model."""
+    (Job, CronJob) are not serving containers, even when they start an engine to pull a model.
+    `launched`: the (workload id, container name) pairs of the serving launches."""
     if container.init or not workload.long_running:
         return False
-    if any(s.workload == workload.id and s.container == container.name for s in launches):
+    if (workload.id, container.name) in launched:
         return True
     return workload.long_running and bool(container.ports)
 

@@ -10,7 +10,7 @@ from ..policy import Policy, parse_quantity
 from ..project import Project
 from ..sources.shell import package_installs
 from . import Check
-from .aiscope import ai_workloads, asks_gpu, is_gpu_resource, is_serving_container, matches_ai_image, serving_launches
+from .aiscope import ai_workloads, asks_gpu, is_gpu_resource, is_serving_container, launched_containers, matches_ai_image, serving_launches
 from ..extract.serving import commands, expand_words, split_script
 
 PROFILE = "safeai-lint.io/profiled-peak-memory"
@@ -256,12 +256,12 @@ def instance_type(project: Project, policy: Policy) -> Iterator[Finding]:
 
 
 def probes(project: Project, policy: Policy) -> Iterator[Finding]:
-    launches = serving_launches(project)
+    launched = launched_containers(serving_launches(project))
     for w in ai_workloads(project, policy):
         if w.surface != "kubernetes":
             continue  # KServe adds its own probes; Compose has healthcheck, not probes
         for c in w.containers:
-            if not is_serving_container(w, c, launches):
+            if not is_serving_container(w, c, launched):
                 continue
             missing = [p for p, have in (("readinessProbe", c.readiness_probe), ("livenessProbe", c.liveness_probe)) if have is None]
             if missing:

@@ -1,6 +1,7 @@
 """SAI101-SAI105: the version lock table, CUDA builds, drift between files, package indexes."""
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from typing import Iterable, Iterator
@@ -66,6 +67,11 @@ def _matches_lock(version: Version, lock: str) -> bool:
 def judge(specifier: str, lock: str) -> str | None:
     """"mismatch" when the specifier excludes the lock, "unpinned" when it admits other
     versions too, None when it pins exactly what the lock asks."""
+    # memoised: a repository repeats its specifiers (short ones only are kept)
+    return _judge_memo(specifier, lock) if len(specifier) <= 512 else _judge(specifier, lock)
+
+
+def _judge(specifier: str, lock: str) -> str | None:
     specifier = re.sub(r"\+[A-Za-z0-9.]+", "", specifier)  # the build variant is SAI103's
     try:
         spec = SpecifierSet(specifier)
@@ -164,6 +170,9 @@ def check_cuda_builds(project: Project, policy: Policy) -> Iterator[Finding]:
             yield Finding("SAI103", message, build.location, level="note", subject="cuda")
 
 
+_judge_memo = functools.lru_cache(maxsize=4096)(_judge)
+
+
 def _exact(spec: str) -> str | None:
     try:
         items = list(SpecifierSet(spec))
@@ -177,13 +186,16 @@ def _exact(spec: str) -> str | None:
     return None
 
 
+_exact_memo = functools.lru_cache(maxsize=4096)(_exact)
+
+
 def check_drift(project: Project, policy: Policy) -> Iterator[Finding]:
     lock = policy.get("version-lock") or {}
     pins: dict[str, list[tuple[str, VersionDecl]]] = defaultdict(list)
     for decl in project.all(VersionDecl):
         if decl.resolved or decl.component in PLATFORM or _lock_key(decl.component, lock):
             continue  # locked components are judged against the lock itself (SAI101)
-        version = _exact(decl.specifier)
+        version = _exact_memo(decl.specifier) if len(decl.specifier) <= 512 else _exact(decl.specifier)
         if version:
             pins[decl.component].append((version, decl))
     for package, places in sorted(pins.items()):

@@ -7,6 +7,7 @@ wrote it. An engine we cannot recognise yields no launch: rules never guess.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import shlex
 from typing import Sequence
@@ -110,17 +111,28 @@ def is_separator(word: str) -> bool:
     return bool(word) and all(ch in _PUNCT for ch in word)
 
 
-def split_script(src: SourceText | None, script: str, where: Location) -> list[Word]:
-    """Shell words of `script` (written at `where`), each located as precisely as the text
-    allows; command separators (`&&`, `;`, `|`, newlines) are kept as words."""
+def _shell_tokens(script: str) -> tuple[str, ...]:
+    """The shell words of `script`, separators kept."""
     lexer = shlex.shlex(script.replace("\\\n", "  "), posix=True, punctuation_chars=_PUNCT)
     lexer.whitespace = " \t\r"
     lexer.whitespace_split = True
     lexer.commenters = ""
     try:
-        tokens = list(lexer)
+        return tuple(lexer)
     except ValueError:  # unbalanced quotes: fall back to plain whitespace splitting
-        tokens = script.split()
+        return tuple(script.split())
+
+
+# Why: a repository repeats the same launch scripts in many manifests, and the checks split
+# them again; only short scripts are kept, so a hostile 1 MB RUN line is not held on to.
+_memo_tokens = functools.lru_cache(maxsize=2048)(_shell_tokens)
+MEMO_MAX = 4096
+
+
+def split_script(src: SourceText | None, script: str, where: Location) -> list[Word]:
+    """Shell words of `script` (written at `where`), each located as precisely as the text
+    allows; command separators (`&&`, `;`, `|`, newlines) are kept as words."""
+    tokens = _memo_tokens(script) if len(script) <= MEMO_MAX else _shell_tokens(script)
     if src is None:
         return [(t, where) for t in tokens]
     words: list[Word] = []

@@ -15,6 +15,7 @@ Docker Hub names are normalised: `docker.io/library/python` == `library/python` 
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -78,13 +79,21 @@ def _is_domain(first: str) -> bool:
     return "." in first or ":" in first or first == "localhost" or first.lower() != first
 
 
+_SPACE = re.compile(r"\s")
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_valid(text: str) -> ImageName | None:
+    return None if invalid_reason(text) else _parse(text.strip())
+
+
 def parse_image(text: object) -> ImageName | None:
     """The reference `text` as Docker would pull it, or None when it is not a valid reference
     (empty, upper-case repository, bad tag or digest, not a string)."""
-    why = invalid_reason(text)
-    if why:
-        return None
-    return _parse(str(text).strip())
+    # memoised (a repository names the same images in many files) for short strings only
+    if isinstance(text, str) and len(text) <= 512:
+        return _parse_valid(text)
+    return None if invalid_reason(text) else _parse(str(text).strip())
 
 
 def invalid_reason(text: object) -> str:
@@ -94,7 +103,7 @@ def invalid_reason(text: object) -> str:
     ref = text.strip()
     if not ref:
         return "empty image reference"
-    if any(c.isspace() for c in ref):
+    if _SPACE.search(ref):
         return "whitespace inside the image reference"
     name, tag, digest = _split(ref)
     if digest is not None:
