@@ -32,6 +32,7 @@ import time
 import venv
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 TOOLS = HERE / ".venv-tools"
@@ -152,10 +153,16 @@ def run_once(cmd: list[str], cwd: Path) -> Sample:
     return Sample(wall, usage.ru_utime + usage.ru_stime, rss, max(peak[0] / 1024, rss), proc.returncode)
 
 
-def measure(name: str, cmd: list[str], cwd: Path, runs: int, shown: str | None = None) -> Figure:
+def measure(name: str, cmd: list[str], cwd: Path, runs: int, shown: str | None = None,
+            before: Callable[[int], None] | None = None) -> Figure:
+    """`runs` timed runs of `cmd`; `before(i)`, untimed, prepares run i."""
     sys.stderr.write(f"  {name} x{runs} ...")
     sys.stderr.flush()
-    samples = [run_once(cmd, cwd) for _ in range(runs)]
+    samples = []
+    for i in range(runs):
+        if before:
+            before(i)
+        samples.append(run_once(cmd, cwd))
     med = statistics.median
     fig = Figure(
         name, shown or " ".join(cmd), runs,
@@ -209,10 +216,24 @@ def bench_corpus(n: int, where: Path, runs: int, checkov_runs: int, skip_checkov
     if seen != files:
         raise SystemExit(f"safeai-lint scanned {seen} of {files} files in {root}: is it inside a git work tree?")
     lint = safeai_lint()
+    check = [*lint, "check", ".", "--fail-on", "never"]
     figs = [
-        measure("safeai-lint check --jobs 1", [*lint, "check", ".", "--jobs", "1", "--fail-on", "never"], root, runs),
-        measure("safeai-lint check (default jobs)", [*lint, "check", ".", "--fail-on", "never"], root, runs),
+        measure("safeai-lint check --jobs 1 --no-cache", [*check, "--jobs", "1", "--no-cache"], root, runs),
+        measure("safeai-lint check --no-cache (default jobs)", [*check, "--no-cache"], root, runs),
     ]
+    # the cache (in the folder main() points SAFEAI_LINT_CACHE_DIR at): filled by one untimed run
+    subprocess.run(check, cwd=root, capture_output=True, check=False)
+    figs.append(measure("safeai-lint check, cache warm (nothing changed)", check, root, runs))
+    edited = sorted((root / "services").iterdir())[-1] / "app" / "server.py"
+    original = edited.read_bytes()
+
+    def edit(i: int) -> None:  # the developer's loop: one file changed since the last scan
+        edited.write_bytes(original + f"# edit {i}\n".encode())
+
+    try:
+        figs.append(measure("safeai-lint check, cache warm, one file edited", check, root, runs, before=edit))
+    finally:
+        edited.write_bytes(original)
     dockerfiles = sorted(p.relative_to(root).as_posix() for p in (root / "services").rglob("Dockerfile"))
     chunks = batches(dockerfiles)
     # one shell runs the chunks one after another, as `xargs hadolint` would
@@ -258,24 +279,28 @@ def verdicts(result: dict) -> list[str]:
     def line(ok: bool, text: str) -> None:
         out.append(f"{'PASS' if ok else 'FAIL'}  {text}")
 
+    runs = (("cold", "safeai-lint check --no-cache (default"), ("cache warm", "safeai-lint check, cache warm (nothing"))
     for n, c in sorted(corpora.items()):
-        lint = _by_name(c["figures"], "safeai-lint check (default")
         ck = _by_name(c["figures"], "checkov")
-        if lint and ck:
-            ratio = ck["wall"] / lint["wall"]
-            line(ratio >= 20, f"{n} services: checkov / safeai-lint wall = {ratio:.1f}x (budget >= 20x)")
+        for label, prefix in runs:
+            lint = _by_name(c["figures"], prefix)
+            if lint and ck:
+                ratio = ck["wall"] / lint["wall"]
+                line(ratio >= 20, f"{n} services, {label}: checkov / safeai-lint wall = {ratio:.1f}x (budget >= 20x)")
     if 2000 in corpora:
-        lint = _by_name(corpora[2000]["figures"], "safeai-lint check (default")
-        line(lint["wall"] <= 5, f"2000 services: {lint['wall']:.2f} s wall (budget <= 5 s)")
-        line(lint["tree_rss_mb"] <= 300, f"2000 services: {lint['tree_rss_mb']:.0f} MB tree RSS, {lint['rss_mb']:.0f} MB largest process (budget <= 300 MB)")
+        for label, prefix in runs:
+            lint = _by_name(corpora[2000]["figures"], prefix)
+            line(lint["wall"] <= 5, f"2000 services, {label}: {lint['wall']:.2f} s wall (budget <= 5 s)")
+            line(lint["tree_rss_mb"] <= 300, f"2000 services, {label}: {lint['tree_rss_mb']:.0f} MB tree RSS, {lint['rss_mb']:.0f} MB largest process (budget <= 300 MB)")
     if 200 in corpora and 2000 in corpora:
-        for jobs in ("--jobs 1", "(default"):
-            a = _by_name(corpora[200]["figures"], f"safeai-lint check {jobs}")
-            b = _by_name(corpora[2000]["figures"], f"safeai-lint check {jobs}")
+        for prefix in ("safeai-lint check --jobs 1 --no-cache", *(p for _, p in runs)):
+            a = _by_name(corpora[200]["figures"], prefix)
+            b = _by_name(corpora[2000]["figures"], prefix)
             growth = (b["wall"] / corpora[2000]["files"]) / (a["wall"] / corpora[200]["files"])
-            line(growth <= 1.2, f"time per file 200 -> 2000 services, check {jobs.strip('(')}: x{growth:.2f} (budget <= 1.2)")
+            shown = prefix.replace("safeai-lint ", "").rstrip(" (")
+            line(growth <= 1.2, f"time per file 200 -> 2000 services, {shown}: x{growth:.2f} (budget <= 1.2)")
             cpu = (b["cpu"] / corpora[2000]["files"]) / (a["cpu"] / corpora[200]["files"])
-            out.append(f"info  cpu per file 200 -> 2000 services, check {jobs.strip('(')}: x{cpu:.2f} (steadier than wall under load)")
+            out.append(f"info  cpu per file 200 -> 2000 services, {shown}: x{cpu:.2f} (steadier than wall under load)")
     one = _by_name(result["single"], "safeai-lint check ONE")
     had = _by_name(result["single"], "hadolint ONE")
     if one and had:
@@ -290,7 +315,7 @@ def table(result: dict) -> str:
     groups.append(("one file", result["single"]))
     for title, figs in groups:
         rows.append(f"-- {title}")
-        base = _by_name(figs, "safeai-lint check (default") or _by_name(figs, "safeai-lint check ONE")
+        base = _by_name(figs, "safeai-lint check --no-cache (default") or _by_name(figs, "safeai-lint check ONE")
         for f in figs:
             ratio = f"  {f['wall'] / base['wall']:.1f}x" if base and f is not base else ""
             rows.append(f"{f['name']:<62} {f['wall']:>8.3f} {f['wall_min']:>8.3f} {f['cpu']:>8.2f} {f['rss_mb']:>7.0f} {f['tree_rss_mb']:>8.0f}{ratio}")
@@ -314,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus-dir", type=Path, default=Path(tempfile.gettempdir()) / "safeai-lint-bench")
     args = parser.parse_args(argv)
     ensure_tools(args.skip_checkov)
+    # a cache of our own, empty at first: the cold rows pass --no-cache, the warm rows fill it
+    cache = tempfile.TemporaryDirectory(prefix="safeai-lint-bench-cache-")
+    os.environ["SAFEAI_LINT_CACHE_DIR"] = cache.name
     corpora = [
         bench_corpus(n, args.corpus_dir, args.runs, args.checkov_runs, args.skip_checkov or n > args.checkov_max_services)
         for n in sorted(set(args.services))

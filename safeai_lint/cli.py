@@ -86,6 +86,7 @@ def check(
     diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only findings on lines added or changed since git REF."),
     fix: bool = typer.Option(False, "--fix", help="Apply safe fixes (pins to the lock table, VRAM and token caps), then report what remains."),
     diff: bool = typer.Option(False, "--diff", help="With --fix: print the fixes as a unified diff, write nothing."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Parse every file again; do not read or write the cache of unchanged files ($SAFEAI_LINT_CACHE_DIR, default ~/.cache/safeai-lint)."),
 ) -> None:
     """Scan PATHS and report every breach of the standard."""
     from .report import FORMATS
@@ -106,6 +107,7 @@ def check(
 
     if diff and not fix:
         raise UsageProblem("--diff goes with --fix (preview the fixes without writing them)")
+    from .cache import default_dir
     from .engine import lint, plan, resolve_config
 
     cfg = resolve_config(plan(targets).root, config)
@@ -121,6 +123,7 @@ def check(
             stdin_filename=stdin_filename or "stdin",
             jobs=jobs if jobs > 0 else (os.cpu_count() or 1),
             progress=reporter,
+            cache_dir=None if no_cache else default_dir(),
         )
         if reporter:
             reporter.close()

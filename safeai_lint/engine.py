@@ -9,9 +9,10 @@ import hashlib
 import os
 import re
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from . import suppress
 from .catalog import RuleDoc, RuleHead, rule_index
@@ -22,8 +23,12 @@ from .findings import Finding
 from .project import Project
 from .sources.base import SourceText
 
+if TYPE_CHECKING:
+    from .cache import Cache, Stamp
+
 ENGINE_RULES = ("SAI001", "SAI002", "SAI003", "SAI004")
 PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than it saves
+CACHE_THRESHOLD = 8  # below this many files, parsing them costs less than loading a cache
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,15 @@ def _display(path: Path, root: Path) -> str:
 
 def read_text(path: str, cap: int) -> tuple[str | None, str]:
     """The decoded text of a file, or None and why it cannot be analysed."""
+    data, why = read_bytes(path, cap)
+    return decode(data) if data is not None else (None, why)
+
+
+def read_bytes(path: str, cap: int, info: os.stat_result | None = None) -> tuple[bytes | None, str]:
+    """The bytes of a regular file within the size cap, or None and why not (a FIFO or
+    device is never opened). `info`: its `os.stat`, when the caller has it already."""
     try:
-        info = os.stat(path)
+        info = info or os.stat(path)
     except OSError as exc:
         return None, f"cannot read: {exc.strerror or exc}"
     if stat.S_ISDIR(info.st_mode):
@@ -134,7 +146,7 @@ def read_text(path: str, cap: int) -> tuple[str | None, str]:
     data = b"".join(chunks)
     if len(data) > cap:
         return None, f"file is over the size cap of {cap:,} bytes (setting max-file-size)"
-    return decode(data)
+    return data, ""
 
 
 def decode(data: bytes) -> tuple[str | None, str]:
@@ -212,17 +224,39 @@ def _referenced_lines(src: SourceText, facts: list[object]) -> dict[int, str]:
     return lines
 
 
-def _analyze_batch(args: tuple[list[SourceFile], int]) -> list[FileFacts]:
-    files, cap = args
-    return [analyze(sf, cap) for sf in files]
+def analyze_recorded(sf: SourceFile, cap: int) -> tuple[FileFacts, tuple[Stamp, bytes, int] | None]:
+    """`analyze()`, plus what the cache keeps besides the facts: the stamp and digest of the
+    bytes analysed and when they were read (None when the file could not be read: such
+    results are not cached)."""
+    from .cache import digest_of, stamp_of
+
+    recorded = time.time_ns()
+    try:
+        info = os.stat(sf.path)
+    except OSError:
+        return analyze(sf, cap), None
+    data, _ = read_bytes(sf.path, cap, info)
+    if data is None:
+        return analyze(sf, cap), None
+    return analyze(sf, cap, data), (stamp_of(info), digest_of(data), recorded)
 
 
-def analyze_all(files: Sequence[SourceFile], cap: int, jobs: int, progress: Callable[[int, int], None] | None = None) -> list[FileFacts]:
+def _analyze_batch(args: tuple[list[SourceFile], int, bool]) -> list:
+    files, cap, recorded = args
+    return [analyze_recorded(sf, cap) if recorded else analyze(sf, cap) for sf in files]
+
+
+def analyze_all(
+    files: Sequence[SourceFile], cap: int, jobs: int, progress: Callable[[int, int], None] | None = None,
+    *, recorded: bool = False,
+) -> list:
+    """`analyze()` of each file, in order, across `jobs` processes; with `recorded`, pairs of
+    (facts, record) as `analyze_recorded()` gives them."""
     total = len(files)
     if jobs <= 1 or total < PARALLEL_THRESHOLD:
         out = []
         for sf in files:
-            out.append(analyze(sf, cap))
+            out.append(analyze_recorded(sf, cap) if recorded else analyze(sf, cap))
             if progress:
                 progress(len(out), total)
         return out
@@ -230,7 +264,7 @@ def analyze_all(files: Sequence[SourceFile], cap: int, jobs: int, progress: Call
     import multiprocessing
 
     size = max(8, len(files) // (jobs * 8))
-    batches = [(list(files[i : i + size]), cap) for i in range(0, len(files), size)]
+    batches = [(list(files[i : i + size]), cap, recorded) for i in range(0, len(files), size)]
     # fork is cheapest, but forking a process that has started the Go runtime (the Dockerfile
     # parser) can deadlock the child; then start workers from a clean server process instead
     import sys
@@ -238,12 +272,42 @@ def analyze_all(files: Sequence[SourceFile], cap: int, jobs: int, progress: Call
     method = "fork" if hasattr(os, "fork") and "dockerfile" not in sys.modules else "spawn"
     context = multiprocessing.get_context(method)
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        out: list[FileFacts] = []
+        out: list = []
         for part in pool.map(_analyze_batch, batches):
             out.extend(part)
             if progress:
                 progress(len(out), total)
     return out
+
+
+def analyze_cached(
+    files: Sequence[SourceFile], cap: int, jobs: int, cache: Cache, progress: Callable[[int, int], None] | None = None,
+) -> list[FileFacts]:
+    """`analyze_all()`, taking unchanged files from `cache` and recording the others in it."""
+    from .cache import stamp_of
+
+    done: dict[str, FileFacts] = {}
+    misses: list[SourceFile] = []
+    for sf in files:
+        try:
+            info = os.stat(sf.path)
+        except OSError:
+            misses.append(sf)
+            continue
+        hit = None
+        if stat.S_ISREG(info.st_mode) and info.st_size <= cap:
+            hit = cache.lookup(sf.rel, sf.kind, stamp_of(info), lambda: read_bytes(sf.path, cap, info)[0])
+        if hit is None:
+            misses.append(sf)
+        else:
+            done[sf.rel] = hit
+    base = len(done)
+    step = (lambda n, _: progress(base + n, len(files))) if progress else None
+    for sf, (facts, record) in zip(misses, analyze_all(misses, cap, jobs, step, recorded=True)):
+        if record is not None:
+            cache.store(sf.rel, sf.kind, *record, facts)
+        done[sf.rel] = facts
+    return [done[sf.rel] for sf in files]
 
 
 # --- the whole scan -----------------------------------------------------------------------
@@ -272,15 +336,28 @@ def lint(
     jobs: int = 1,
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> Result:
-    """Scan `paths` and return every finding, sorted, with levels and fingerprints set."""
+    """Scan `paths` and return every finding, sorted, with levels and fingerprints set.
+
+    `cache_dir`: keep what each file told this scan there, and reuse it for files that have
+    not changed since (see `cache.py`); None: analyse every file."""
     from .checks import all_checks
 
     scan = plan(paths, cwd)
     config = config or resolve_config(scan.root, config_path, cwd)
     files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
     only = scan.only
-    results = analyze_all(files, config.max_file_size, jobs, progress)
+    if cache_dir is not None and len(files) >= CACHE_THRESHOLD:
+        from .cache import open_cache
+
+        cache = open_cache(scan.root, config.max_file_size, cache_dir)
+        results = analyze_cached(files, config.max_file_size, jobs, cache, progress)
+        if scan.targets == (scan.root,):
+            cache.keep_only({sf.rel for sf in files})
+        cache.save()
+    else:
+        results = analyze_all(files, config.max_file_size, jobs, progress)
     if stdin is not None:
         name = stdin_filename.replace(os.sep, "/")
         if os.path.isabs(name):

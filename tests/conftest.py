@@ -1,12 +1,22 @@
 """Shared helpers: write a small repo to a temp folder and scan it."""
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from safeai_lint.engine import Result, lint
+
+# The CLI keeps a cache of parsed files in the user's cache folder: never the developer's own
+# during tests. One folder for the session (and the subprocesses it starts), so that repeated
+# scans of the same fixture also run the cached path and must give the same findings.
+os.environ["SAFEAI_LINT_CACHE_DIR"] = tempfile.mkdtemp(prefix="safeai-lint-test-cache-")
+atexit.register(shutil.rmtree, os.environ["SAFEAI_LINT_CACHE_DIR"], True)
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -1,0 +1,207 @@
+"""What each file told the last scan, kept so that the next scan parses only what changed.
+
+What is kept: the `FileFacts` of each file (facts, parse diagnostics, suppression comments,
+the text of the lines they point at). They depend only on the file's path, kind and bytes and
+on this linter's code, never on the config or the policy, which the checks apply afterwards;
+so a hit yields exactly what `engine.analyze()` would.
+
+When an entry holds: its stamp (size, mtime, ctime, inode) is unchanged and the file was last
+modified well before the entry was recorded (a file written in the same clock tick as the
+scan could change again without changing its stamp), or failing that its bytes hash to the
+recorded digest. Any change to this package's code, its parsing dependencies, the Python
+version or the size cap starts a new cache.
+
+Where: outside the scanned tree ($SAFEAI_LINT_CACHE_DIR, else $XDG_CACHE_HOME/safeai-lint,
+else ~/.cache/safeai-lint), one file per scan root. A cache inside the repository could be
+committed by a pull request and would then decide that pull request's findings.
+
+Format: pickle, read back through an unpickler that resolves only this package's dataclasses
+(it cannot be made to call anything else). A cache that cannot be read is ignored.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gc
+import hashlib
+import io
+import os
+import pickle
+import sys
+import time
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .facts import FileFacts
+
+FORMAT = 1
+# the parsers whose behaviour shapes the facts (their files' stamps are part of the key)
+_DEPENDENCIES = ("dockerfile", "pip_requirements_parser", "yaml", "packaging", "promql_parser", "tomli")
+# a file modified less than this before it was recorded is re-hashed, not trusted by its stamp
+_RACY_NS = 2_000_000_000
+
+Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+def default_dir() -> Path:
+    explicit = os.environ.get("SAFEAI_LINT_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "safeai-lint"
+
+
+def stamp_of(info: os.stat_result) -> Stamp:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
+def digest_of(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    kind: str
+    stamp: Stamp
+    digest: bytes
+    recorded_ns: int  # when the bytes were read
+    facts: FileFacts
+
+    def trusted_by_stamp(self, stamp: Stamp) -> bool:
+        return stamp == self.stamp and self.stamp[1] < self.recorded_ns - _RACY_NS
+
+
+class Cache:
+    """The entries of one scan root; `save()` writes them back if anything changed."""
+
+    def __init__(self, file: Path | None, key: str, entries: dict[str, Entry]) -> None:
+        self.file = file
+        self.key = key
+        self.entries = entries
+        self.changed = False
+
+    def lookup(self, rel: str, kind: str, stamp: Stamp, read: Callable[[], bytes | None]) -> FileFacts | None:
+        """The cached facts of `rel`, or None. `read()` gives the file's bytes (or None), and
+        is called only when the stamp alone cannot vouch for the entry."""
+        entry = self.entries.get(rel)
+        if entry is None or entry.kind != kind:
+            return None
+        if entry.trusted_by_stamp(stamp):
+            return entry.facts
+        data = read()
+        if data is None or digest_of(data) != entry.digest:
+            return None
+        self.entries[rel] = dataclasses.replace(entry, stamp=stamp, recorded_ns=time.time_ns())
+        self.changed = True
+        return entry.facts
+
+    def store(self, rel: str, kind: str, stamp: Stamp, digest: bytes, recorded_ns: int, facts: FileFacts) -> None:
+        self.entries[rel] = Entry(kind, stamp, digest, recorded_ns, facts)
+        self.changed = True
+
+    def keep_only(self, present: set[str]) -> None:
+        """Forget files that are gone (after a scan of the whole root)."""
+        gone = [rel for rel in self.entries if rel not in present]
+        for rel in gone:
+            del self.entries[rel]
+        self.changed = self.changed or bool(gone)
+
+    def save(self) -> None:
+        """Write the cache atomically; a cache that cannot be written is simply not kept."""
+        if self.file is None or not self.changed:
+            return
+        import tempfile
+
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            _mark_cache_dir(self.file.parent)
+            payload = pickle.dumps((FORMAT, self.key, self.entries), protocol=pickle.HIGHEST_PROTOCOL)
+            fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".tmp-", suffix=".pickle")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(payload)
+                os.replace(tmp, self.file)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError:
+            return
+        self.changed = False
+
+
+def open_cache(root: Path, max_file_size: int, directory: Path | None = None) -> Cache:
+    """The cache of the scan of `root` (empty when there is none or it is stale or unreadable)."""
+    key = _key(max_file_size)
+    directory = directory or default_dir()
+    file = directory / f"{hashlib.sha256(str(root).encode('utf-8', 'surrogateescape')).hexdigest()[:24]}.pickle"
+    try:
+        data = file.read_bytes()
+    except OSError:
+        return Cache(file, key, {})
+    entries = _load(data, key)
+    return Cache(file, key, entries if entries is not None else {})
+
+
+def _load(data: bytes, key: str) -> dict[str, Entry] | None:
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()  # the entries hold no cycles; collections during the load only cost time
+    try:
+        loaded = _Unpickler(io.BytesIO(data)).load()
+    except Exception:  # noqa: BLE001 - any damage means: no cache
+        return None
+    finally:
+        if paused:
+            gc.enable()
+    if not (isinstance(loaded, tuple) and len(loaded) == 3 and loaded[0] == FORMAT and loaded[1] == key):
+        return None
+    entries = loaded[2]
+    if not isinstance(entries, dict) or not all(isinstance(e, Entry) for e in entries.values()):
+        return None
+    return entries
+
+
+class _Unpickler(pickle.Unpickler):
+    """Resolves only this package's dataclasses: a planted cache file cannot name a callable."""
+
+    def find_class(self, module: str, name: str):  # noqa: ANN201
+        if module == "safeai_lint" or module.startswith("safeai_lint."):
+            owner = sys.modules.get(module)
+            cls = getattr(owner, name, None) if owner is not None else None
+            if isinstance(cls, type) and dataclasses.is_dataclass(cls):
+                return cls
+        raise pickle.UnpicklingError(f"not a safeai-lint fact class: {module}.{name}")
+
+
+def _key(max_file_size: int) -> str:
+    """Everything besides a file's bytes that its facts depend on."""
+    parts = [f"format {FORMAT}", __version__, sys.version, f"cap {max_file_size}"]
+    package = Path(__file__).parent
+    for folder, _, names in sorted(os.walk(package)):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                parts.append(_file_stamp(os.path.join(folder, name)))
+    for name in _DEPENDENCIES:
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        parts.append(f"{name} {_file_stamp(spec.origin) if spec and spec.origin else 'absent'}")
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _file_stamp(path: str) -> str:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return f"{path} missing"
+    return f"{path} {info.st_size} {info.st_mtime_ns}"
+
+
+def _mark_cache_dir(directory: Path) -> None:
+    """CACHEDIR.TAG: backup tools skip the folder (https://bford.info/cachedir/)."""
+    tag = directory / "CACHEDIR.TAG"
+    if not tag.exists():
+        tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# safeai-lint's cache of parsed files; safe to delete.\n")

@@ -1,0 +1,146 @@
+"""The cache of parsed files: a re-scan gives exactly the findings of a fresh scan, sees every
+change, survives a damaged or planted cache file, and lives outside the scanned tree."""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from safeai_lint import engine
+from safeai_lint.engine import lint
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "genai-assistant-v2"
+
+
+def _findings(result) -> list[tuple]:
+    return [(f.rule, f.location.path, f.location.line, f.message, f.fingerprint) for f in result.findings]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, root)
+    return root
+
+
+def _parsed(monkeypatch) -> list[str]:
+    """The files the next scans really parse."""
+    seen: list[str] = []
+    real = engine.analyze
+
+    def spy(sf, cap, data=None):
+        seen.append(sf.rel)
+        return real(sf, cap, data)
+
+    monkeypatch.setattr(engine, "analyze", spy)
+    return seen
+
+
+def test_rescan_parses_nothing_and_reports_the_same(project: Path, tmp_path: Path, monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    fresh = lint([str(project)], cwd=project)  # no cache
+    first = lint([str(project)], cwd=project, cache_dir=cache)
+    parsed = _parsed(monkeypatch)
+    second = lint([str(project)], cwd=project, cache_dir=cache)
+    assert _findings(fresh) == _findings(first) == _findings(second)
+    assert len(fresh.findings) > 20
+    assert parsed == []  # every file came from the cache
+    assert [p.name for p in cache.iterdir() if p.suffix == ".pickle"]
+    assert not any(p.suffix == ".pickle" for p in project.rglob("*"))  # nothing written into the repo
+
+
+def test_an_edited_file_is_parsed_again_and_its_findings_change(project: Path, tmp_path: Path, monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    before = lint([str(project)], cwd=project, cache_dir=cache)
+    assert ("SAI101", "requirements.txt", 3) in {(f.rule, f.location.path, f.location.line) for f in before.findings}
+    req = project / "requirements.txt"
+    info = req.stat()
+    text = req.read_text()
+    fixed = text.replace("transformers==4.36.2", "transformers==4.34.0")  # same size
+    assert fixed != text
+    req.write_text(fixed)
+    os.utime(req, ns=(info.st_atime_ns, info.st_mtime_ns))  # same mtime: the change must still be seen
+    parsed = _parsed(monkeypatch)
+    after = lint([str(project)], cwd=project, cache_dir=cache)
+    assert parsed == ["requirements.txt"]
+    assert _findings(after) == _findings(lint([str(project)], cwd=project))
+    assert ("SAI101", "requirements.txt", 3) not in {(f.rule, f.location.path, f.location.line) for f in after.findings}
+
+
+def test_a_deleted_file_leaves_no_findings_behind(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    lint([str(project)], cwd=project, cache_dir=cache)
+    (project / "Dockerfile").unlink()
+    after = lint([str(project)], cwd=project, cache_dir=cache)
+    assert "Dockerfile" not in {f.location.path for f in after.findings}
+    assert _findings(after) == _findings(lint([str(project)], cwd=project))
+
+
+def test_a_different_size_cap_does_not_reuse_entries(project: Path, tmp_path: Path, monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    lint([str(project)], cwd=project, cache_dir=cache)
+    (project / ".safeai-lint.yaml").write_text("max-file-size: 200\n")
+    after = lint([str(project)], cwd=project, cache_dir=cache)
+    over = {f.location.path for f in after.findings if f.rule == "SAI002" and "size cap" in f.message}
+    assert "requirements.txt" in over  # judged by the new cap, not served from the old cache
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle at all", b"\x80\x05garbage", None])
+def test_a_damaged_cache_is_ignored(project: Path, tmp_path: Path, damage: bytes | None) -> None:
+    cache = tmp_path / "cache"
+    expected = _findings(lint([str(project)], cwd=project, cache_dir=cache))
+    (file,) = [p for p in cache.iterdir() if p.suffix == ".pickle"]
+    if damage is None:  # right format, wrong content: a dict of strings
+        damage = pickle.dumps((1, "some other key", {"requirements.txt": "x"}))
+    file.write_bytes(damage)
+    assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
+
+
+class _Payload:
+    def __reduce__(self):
+        return (os.system, (f"touch {SENTINEL}",))
+
+
+SENTINEL = Path("/nonexistent")  # set per test
+
+
+def test_a_planted_cache_file_cannot_run_code(project: Path, tmp_path: Path) -> None:
+    global SENTINEL
+    SENTINEL = tmp_path / "pwned"
+    cache = tmp_path / "cache"
+    expected = _findings(lint([str(project)], cwd=project, cache_dir=cache))
+    (file,) = [p for p in cache.iterdir() if p.suffix == ".pickle"]
+    file.write_bytes(pickle.dumps(_Payload()))
+    assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
+    assert not SENTINEL.exists()
+
+
+def _cli(args: list[str], cwd: Path, cache: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1", "SAFEAI_LINT_CACHE_DIR": str(cache)}
+    return subprocess.run([sys.executable, "-m", "safeai_lint", *args], cwd=cwd, env=env, capture_output=True, timeout=120)
+
+
+def test_cli_caches_in_the_configured_folder_and_no_cache_writes_nothing(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cli-cache"
+    off = _cli(["check", ".", "--format", "json", "--no-cache"], project, cache)
+    assert off.returncode == 1, off.stderr
+    assert not cache.exists()
+    on = _cli(["check", ".", "--format", "json"], project, cache)
+    again = _cli(["check", ".", "--format", "json"], project, cache)
+    assert json.loads(off.stdout) == json.loads(on.stdout) == json.loads(again.stdout)
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert len([p for p in cache.iterdir() if p.suffix == ".pickle"]) == 1
+
+
+def test_an_unwritable_cache_folder_does_not_stop_the_scan(project: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    out = _cli(["check", ".", "--format", "json"], project, blocker / "cache")
+    assert out.returncode == 1, out.stderr
+    assert json.loads(out.stdout)["findings"]
