@@ -11,12 +11,15 @@ scan could change again without changing its stamp), or failing that its bytes h
 recorded digest. Any change to this package's code, its parsing dependencies, the Python
 version or the size cap starts a new cache.
 
-Where: outside the scanned tree ($SAFEAI_LINT_CACHE_DIR, else $XDG_CACHE_HOME/safeai-lint,
-else ~/.cache/safeai-lint), one file per scan root. A cache inside the repository could be
-committed by a pull request and would then decide that pull request's findings.
+Where: the folder the caller names (the CLI: $SAFEAI_LINT_CACHE_DIR, else
+$XDG_CACHE_HOME/safeai-lint, else ~/.cache/safeai-lint), one file per scan root; by default
+outside the scanned tree, since a cache inside the repository could be committed by a pull
+request and would then decide that pull request's findings.
 
 Format: pickle, read back through an unpickler that resolves only this package's dataclasses
-(it cannot be made to call anything else). A cache that cannot be read is ignored.
+(it cannot be made to call anything else). A cache or entry that cannot be read is ignored.
+Saving after one file changed re-pickles only that file's facts: each entry keeps its facts
+as a pickled blob, copied as is into the next save.
 """
 from __future__ import annotations
 
@@ -45,14 +48,6 @@ _RACY_NS = 2_000_000_000
 Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
 
-def default_dir() -> Path:
-    explicit = os.environ.get("SAFEAI_LINT_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "safeai-lint"
-
-
 def stamp_of(info: os.stat_result) -> Stamp:
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
@@ -67,7 +62,7 @@ class Entry:
     stamp: Stamp
     digest: bytes
     recorded_ns: int  # when the bytes were read
-    facts: FileFacts
+    blob: bytes  # the pickled FileFacts: decoded on a hit, copied as is when the cache is saved
 
     def trusted_by_stamp(self, stamp: Stamp) -> bool:
         return stamp == self.stamp and self.stamp[1] < self.recorded_ns - _RACY_NS
@@ -88,17 +83,23 @@ class Cache:
         entry = self.entries.get(rel)
         if entry is None or entry.kind != kind:
             return None
-        if entry.trusted_by_stamp(stamp):
-            return entry.facts
-        data = read()
-        if data is None or digest_of(data) != entry.digest:
+        if not entry.trusted_by_stamp(stamp):
+            data = read()
+            if data is None or digest_of(data) != entry.digest:
+                return None
+            entry = dataclasses.replace(entry, stamp=stamp, recorded_ns=time.time_ns())
+            self.entries[rel] = entry
+            self.changed = True
+        facts = _decode(entry.blob)
+        if not isinstance(facts, FileFacts) or facts.path != rel:
+            del self.entries[rel]
+            self.changed = True
             return None
-        self.entries[rel] = dataclasses.replace(entry, stamp=stamp, recorded_ns=time.time_ns())
-        self.changed = True
-        return entry.facts
+        return facts
 
     def store(self, rel: str, kind: str, stamp: Stamp, digest: bytes, recorded_ns: int, facts: FileFacts) -> None:
-        self.entries[rel] = Entry(kind, stamp, digest, recorded_ns, facts)
+        blob = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+        self.entries[rel] = Entry(kind, stamp, digest, recorded_ns, blob)
         self.changed = True
 
     def keep_only(self, present: set[str]) -> None:
@@ -109,15 +110,18 @@ class Cache:
         self.changed = self.changed or bool(gone)
 
     def save(self) -> None:
-        """Write the cache atomically; a cache that cannot be written is simply not kept."""
+        """Write the cache atomically; a cache that cannot be written is simply not kept.
+        Entries are stored as plain tuples around their blobs: saving after one file changed
+        re-pickles that file's facts only."""
         if self.file is None or not self.changed:
             return
         import tempfile
 
+        rows = {rel: (e.kind, e.stamp, e.digest, e.recorded_ns, e.blob) for rel, e in self.entries.items()}
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             _mark_cache_dir(self.file.parent)
-            payload = pickle.dumps((FORMAT, self.key, self.entries), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((FORMAT, self.key, rows), protocol=pickle.HIGHEST_PROTOCOL)
             fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".tmp-", suffix=".pickle")
             try:
                 with os.fdopen(fd, "wb") as out:
@@ -131,10 +135,9 @@ class Cache:
         self.changed = False
 
 
-def open_cache(root: Path, max_file_size: int, directory: Path | None = None) -> Cache:
+def open_cache(root: Path, max_file_size: int, directory: Path) -> Cache:
     """The cache of the scan of `root` (empty when there is none or it is stale or unreadable)."""
     key = _key(max_file_size)
-    directory = directory or default_dir()
     file = directory / f"{hashlib.sha256(str(root).encode('utf-8', 'surrogateescape')).hexdigest()[:24]}.pickle"
     try:
         data = file.read_bytes()
@@ -145,22 +148,38 @@ def open_cache(root: Path, max_file_size: int, directory: Path | None = None) ->
 
 
 def _load(data: bytes, key: str) -> dict[str, Entry] | None:
+    try:
+        loaded = _Unpickler(io.BytesIO(data)).load()  # plain tuples, dicts, bytes: no class at all
+    except Exception:  # noqa: BLE001 - any damage means: no cache
+        return None
+    if not (isinstance(loaded, tuple) and len(loaded) == 3 and loaded[0] == FORMAT and loaded[1] == key):
+        return None
+    rows = loaded[2]
+    if not isinstance(rows, dict):
+        return None
+    entries: dict[str, Entry] = {}
+    for rel, row in rows.items():
+        if not (isinstance(rel, str) and isinstance(row, tuple) and len(row) == 5):
+            return None
+        kind, stamp, digest, recorded, blob = row
+        if not (isinstance(kind, str) and isinstance(stamp, tuple) and isinstance(digest, bytes)
+                and isinstance(recorded, int) and isinstance(blob, bytes)):
+            return None
+        entries[rel] = Entry(kind, stamp, digest, recorded, blob)
+    return entries
+
+
+def _decode(blob: bytes) -> object:
     paused = gc.isenabled()
     if paused:
-        gc.disable()  # the entries hold no cycles; collections during the load only cost time
+        gc.disable()  # facts hold no cycles; collections during the load only cost time
     try:
-        loaded = _Unpickler(io.BytesIO(data)).load()
-    except Exception:  # noqa: BLE001 - any damage means: no cache
+        return _Unpickler(io.BytesIO(blob)).load()
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss
         return None
     finally:
         if paused:
             gc.enable()
-    if not (isinstance(loaded, tuple) and len(loaded) == 3 and loaded[0] == FORMAT and loaded[1] == key):
-        return None
-    entries = loaded[2]
-    if not isinstance(entries, dict) or not all(isinstance(e, Entry) for e in entries.values()):
-        return None
-    return entries
 
 
 class _Unpickler(pickle.Unpickler):

@@ -13,6 +13,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
+from .gc_tuning import few_collections
 
 app = typer.Typer(
     name="safeai-lint",
@@ -50,6 +51,15 @@ def _color(stream) -> bool:  # noqa: ANN001
     if os.environ.get("FORCE_COLOR"):
         return True
     return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _cache_dir() -> Path:
+    """Where the cache of parsed files lives: outside any repository (see cache.py)."""
+    explicit = os.environ.get("SAFEAI_LINT_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "safeai-lint"
 
 
 def _split(values: Optional[List[str]]) -> list[str]:
@@ -107,7 +117,6 @@ def check(
 
     if diff and not fix:
         raise UsageProblem("--diff goes with --fix (preview the fixes without writing them)")
-    from .cache import default_dir
     from .engine import lint, plan, resolve_config
 
     cfg = resolve_config(plan(targets).root, config)
@@ -123,7 +132,7 @@ def check(
             stdin_filename=stdin_filename or "stdin",
             jobs=jobs if jobs > 0 else (os.cpu_count() or 1),
             progress=reporter,
-            cache_dir=None if no_cache else default_dir(),
+            cache_dir=None if no_cache else _cache_dir(),
         )
         if reporter:
             reporter.close()
@@ -334,6 +343,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point: run the app, turning every error into a message and exit code 2."""
     from .errors import ConfigError
 
+    few_collections()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]  # accepted anywhere on the line

@@ -87,6 +87,8 @@ def excluded(rel: str, patterns: tuple[str, ...], skip: int = 0) -> bool:
 
 def git_root(start: Path) -> Path | None:
     folder = start if start.is_dir() else start.parent
+    if not _may_be_in_git(folder):
+        return None  # no `git` process at all: it costs more than a small scan
     try:
         out = subprocess.run(
             ["git", *SAFE_GIT, "rev-parse", "--show-toplevel"],
@@ -97,6 +99,21 @@ def git_root(start: Path) -> Path | None:
     if out.returncode != 0 or not out.stdout.strip():
         return None
     return Path(out.stdout.strip()).resolve()
+
+
+def _may_be_in_git(folder: Path) -> bool:
+    """Could `folder` be inside a git work tree? No when no folder from it up to the root holds
+    a `.git` (folder or worktree file) and git is not pointed elsewhere by the environment."""
+    if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE")):
+        return True
+    here = os.path.abspath(folder)
+    while True:
+        if os.path.lexists(os.path.join(here, ".git")):
+            return True
+        parent = os.path.dirname(here)
+        if parent == here:
+            return False
+        here = parent
 
 
 def _git_files(root: Path, folder: Path) -> list[str] | None:

@@ -271,7 +271,9 @@ def analyze_all(
 
     method = "fork" if hasattr(os, "fork") and "dockerfile" not in sys.modules else "spawn"
     context = multiprocessing.get_context(method)
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    from .gc_tuning import few_collections
+
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=few_collections) as pool:
         out: list = []
         for part in pool.map(_analyze_batch, batches):
             out.extend(part)

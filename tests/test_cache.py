@@ -144,3 +144,17 @@ def test_an_unwritable_cache_folder_does_not_stop_the_scan(project: Path, tmp_pa
     out = _cli(["check", ".", "--format", "json"], project, blocker / "cache")
     assert out.returncode == 1, out.stderr
     assert json.loads(out.stdout)["findings"]
+
+
+def test_a_damaged_entry_is_parsed_again(project: Path, tmp_path: Path, monkeypatch) -> None:
+    cache = tmp_path / "cache"
+    expected = _findings(lint([str(project)], cwd=project, cache_dir=cache))
+    (file,) = [p for p in cache.iterdir() if p.suffix == ".pickle"]
+    fmt, key, rows = pickle.loads(file.read_bytes())
+    kind, stamp, digest, recorded, dockerfile_facts = rows["Dockerfile"]
+    rows["Dockerfile"] = (kind, stamp, digest, recorded, b"\x80\x05garbage")
+    rows["requirements.txt"] = (*rows["requirements.txt"][:4], dockerfile_facts)  # another file's facts
+    file.write_bytes(pickle.dumps((fmt, key, rows)))
+    parsed = _parsed(monkeypatch)
+    assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
+    assert sorted(parsed) == ["Dockerfile", "requirements.txt"]

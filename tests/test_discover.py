@@ -29,6 +29,22 @@ def test_gitignored_files_are_not_scanned(tmp_path):
     assert hits(lint([str(tmp_path)], cwd=tmp_path)) == {("SAI102", "requirements.txt", 1)}
 
 
+def test_a_git_worktree_is_a_git_scan_and_a_plain_folder_is_walked(tmp_path):
+    # a linked worktree has a `.git` FILE, not a folder: git must still decide what is scanned
+    main = write_tree(tmp_path / "main", {".gitignore": "build/\n", "requirements.txt": "torch>=2.0\n"})
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q"], cwd=main, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=main, check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], cwd=main, check=True)
+    subprocess.run([*git, "worktree", "add", "-q", str(tmp_path / "wt")], cwd=main, check=True)
+    tree = write_tree(tmp_path / "wt", {"build/requirements.txt": "torch>=1\n"})
+    assert (tree / ".git").is_file()
+    assert hits(lint([str(tree)], cwd=tree)) == {("SAI102", "requirements.txt", 1)}
+    # the same files outside git: everything is walked, build/ included
+    plain = write_tree(tmp_path / "plain", {".gitignore": "build/\n", "requirements.txt": "torch>=2.0\n", "build/requirements.txt": "torch>=1\n"})
+    assert hits(lint([str(plain)], cwd=plain)) == {("SAI102", "requirements.txt", 1), ("SAI102", "build/requirements.txt", 1)}
+
+
 def test_explicitly_named_folder_is_scanned_even_if_excluded(tmp_path):
     write_tree(tmp_path, {".safeai-lint.yaml": "exclude: [examples]\n", "examples/demo/requirements.txt": "torch>=2.0\n"})
     assert hits(lint([str(tmp_path)], cwd=tmp_path)) == set()
