@@ -279,7 +279,7 @@ def verdicts(result: dict) -> list[str]:
     def line(ok: bool, text: str) -> None:
         out.append(f"{'PASS' if ok else 'FAIL'}  {text}")
 
-    runs = (("cold", "safeai-lint check --no-cache (default"), ("cache warm", "safeai-lint check, cache warm (nothing"))
+    runs = (("cold, 2 jobs", "safeai-lint check --no-cache (default"), ("cache warm", "safeai-lint check, cache warm (nothing"))
     for n, c in sorted(corpora.items()):
         ck = _by_name(c["figures"], "checkov")
         for label, prefix in runs:
@@ -293,11 +293,10 @@ def verdicts(result: dict) -> list[str]:
             line(lint["wall"] <= 5, f"2000 services, {label}: {lint['wall']:.2f} s wall (budget <= 5 s)")
             line(lint["tree_rss_mb"] <= 300, f"2000 services, {label}: {lint['tree_rss_mb']:.0f} MB tree RSS, {lint['rss_mb']:.0f} MB largest process (budget <= 300 MB)")
     if 200 in corpora and 2000 in corpora:
-        for prefix in ("safeai-lint check --jobs 1 --no-cache", *(p for _, p in runs)):
+        for shown, prefix in (("cold, 1 job", "safeai-lint check --jobs 1 --no-cache"), *runs):
             a = _by_name(corpora[200]["figures"], prefix)
             b = _by_name(corpora[2000]["figures"], prefix)
             growth = (b["wall"] / corpora[2000]["files"]) / (a["wall"] / corpora[200]["files"])
-            shown = prefix.replace("safeai-lint ", "").rstrip(" (")
             line(growth <= 1.2, f"time per file 200 -> 2000 services, {shown}: x{growth:.2f} (budget <= 1.2)")
             cpu = (b["cpu"] / corpora[2000]["files"]) / (a["cpu"] / corpora[200]["files"])
             out.append(f"info  cpu per file 200 -> 2000 services, {shown}: x{cpu:.2f} (steadier than wall under load)")
@@ -339,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus-dir", type=Path, default=Path(tempfile.gettempdir()) / "safeai-lint-bench")
     args = parser.parse_args(argv)
     ensure_tools(args.skip_checkov)
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     # a cache of our own, empty at first: the cold rows pass --no-cache, the warm rows fill it
     cache = tempfile.TemporaryDirectory(prefix="safeai-lint-bench-cache-")
     os.environ["SAFEAI_LINT_CACHE_DIR"] = cache.name
@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "machine": {
             "cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "load_before": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+            "load_before": load_before,
         },
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "corpora": corpora,

@@ -13,7 +13,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .gc_tuning import few_collections
+from .process import own_process
 
 app = typer.Typer(
     name="safeai-lint",
@@ -343,7 +343,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point: run the app, turning every error into a message and exit code 2."""
     from .errors import ConfigError
 
-    few_collections()
+    own_process()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]  # accepted anywhere on the line

@@ -169,24 +169,43 @@ def decode(data: bytes) -> tuple[str | None, str]:
 
 def analyze(sf: SourceFile, max_file_size: int, data: bytes | None = None) -> FileFacts:
     """Everything one file tells: facts, parse diagnostics, suppression comments."""
+    from .process import FileTimeout
+
+    try:
+        return _analyze(sf, max_file_size, data)
+    except FileTimeout:
+        return _timed_out(sf)
+
+
+def _timed_out(sf: SourceFile) -> FileFacts:
+    from .process import file_seconds
+
+    why = f"analysis ran over the per-file time cap of {file_seconds():g} s (SAFEAI_LINT_FILE_SECONDS); not analysed"
+    return FileFacts(sf.rel, sf.kind, diagnostics=(Diagnostic("SAI002", why, Location(sf.rel, 1, 1)),))
+
+
+def _analyze(sf: SourceFile, max_file_size: int, data: bytes | None) -> FileFacts:
+    """`analyze()`, raising FileTimeout when the per-file time cap runs out."""
     if data is not None:
         text, why = decode(data) if len(data) <= max_file_size else (None, "input over the size cap")
     else:
         text, why = read_text(sf.path, max_file_size)
     if text is None:
         return FileFacts(sf.rel, sf.kind, diagnostics=(Diagnostic("SAI002", why, Location(sf.rel, 1, 1)),))
+    from .extract import extractors_for
+    from .process import file_deadline
+
     src = SourceText(sf.rel, sf.kind, text)
     facts: list[object] = []
-    from .extract import extractors_for
-
-    for extractor in extractors_for(sf.kind):
-        try:
-            facts.extend(extractor(src))
-        except RecursionError:
-            src.problem("SAI002", "too deeply nested to analyse; not analysed")
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the scan
-            src.problem("SAI002", f"internal error while analysing this file ({type(exc).__name__}: {exc}); please report it")
-    sups, bad = suppress.comment_suppressions(src)
+    with file_deadline():
+        for extractor in extractors_for(sf.kind):
+            try:
+                facts.extend(extractor(src))
+            except RecursionError:
+                src.problem("SAI002", "too deeply nested to analyse; not analysed")
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the scan
+                src.problem("SAI002", f"internal error while analysing this file ({type(exc).__name__}: {exc}); please report it")
+        sups, bad = suppress.comment_suppressions(src)
     sups.extend(f for f in facts if isinstance(f, Suppression))  # e.g. Kubernetes annotations
     facts = [f for f in facts if not isinstance(f, Suppression)]
     facts.extend(bad)
@@ -229,6 +248,7 @@ def analyze_recorded(sf: SourceFile, cap: int) -> tuple[FileFacts, tuple[Stamp, 
     bytes analysed and when they were read (None when the file could not be read: such
     results are not cached)."""
     from .cache import digest_of, stamp_of
+    from .process import FileTimeout
 
     recorded = time.time_ns()
     try:
@@ -238,7 +258,11 @@ def analyze_recorded(sf: SourceFile, cap: int) -> tuple[FileFacts, tuple[Stamp, 
     data, _ = read_bytes(sf.path, cap, info)
     if data is None:
         return analyze(sf, cap), None
-    return analyze(sf, cap, data), (stamp_of(info), digest_of(data), recorded)
+    try:
+        facts = _analyze(sf, cap, data)
+    except FileTimeout:
+        return _timed_out(sf), None  # a slow moment is not a property of the file: not cached
+    return facts, (stamp_of(info), digest_of(data), recorded)
 
 
 def _analyze_batch(args: tuple[list[SourceFile], int, bool]) -> list:
@@ -271,9 +295,9 @@ def analyze_all(
 
     method = "fork" if hasattr(os, "fork") and "dockerfile" not in sys.modules else "spawn"
     context = multiprocessing.get_context(method)
-    from .gc_tuning import few_collections
+    from .process import own_process
 
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=few_collections) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=own_process) as pool:
         out: list = []
         for part in pool.map(_analyze_batch, batches):
             out.extend(part)

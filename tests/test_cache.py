@@ -32,13 +32,13 @@ def project(tmp_path: Path) -> Path:
 def _parsed(monkeypatch) -> list[str]:
     """The files the next scans really parse."""
     seen: list[str] = []
-    real = engine.analyze
+    real = engine._analyze
 
-    def spy(sf, cap, data=None):
+    def spy(sf, cap, data):
         seen.append(sf.rel)
         return real(sf, cap, data)
 
-    monkeypatch.setattr(engine, "analyze", spy)
+    monkeypatch.setattr(engine, "_analyze", spy)
     return seen
 
 

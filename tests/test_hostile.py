@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,32 @@ def test_requirements_bound_keeps_the_first_lines(tmp_path: Path) -> None:
     last = 2 + 2 * (MAX_REQUIREMENT_LINES - 1) + 1
     assert ("SAI102", "requirements.txt", last) in hits(result)  # exactly at the bound: still read
     assert not hits(result, "SAI002")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_file_over_the_time_cap_is_reported_and_the_scan_goes_on(tmp_path: Path, jobs: str) -> None:
+    # 5,000 lines of Python take far longer than 1 ms to analyse; a tiny cap stands in for a
+    # pathological file (the known ones are refused earlier, by size and nesting bounds)
+    slow = "import requests\n" + "".join(f"r{i} = requests.get('http://x/{i}', timeout={i % 7})\n" for i in range(5_000))
+    files = {"app/slow.py": slow, **{f"svc{i}/requirements.txt": "torch>=2.0\n" for i in range(70)}}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    env = {**os.environ, "SAFEAI_LINT_FILE_SECONDS": "0.001"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "safeai_lint", "check", ".", "--format", "json", "--jobs", jobs, "--no-progress", "--no-cache"],
+        cwd=tmp_path, capture_output=True, timeout=HANG_SECONDS, check=False, env=env,
+    )
+    assert proc.returncode == 1, proc.stderr.decode()
+    findings = json.loads(proc.stdout)["findings"]
+    capped = [f for f in findings if f["path"] == "app/slow.py"]
+    assert [(f["rule"], f["line"]) for f in capped] == [("SAI002", 1)]
+    assert "per-file time cap of 0.001 s" in capped[0]["message"]
+    # the other files were analysed (or capped too on a slow machine): the scan went on
+    assert {f["path"] for f in findings} >= {"app/slow.py", "svc0/requirements.txt"}
+    # and without the tiny cap the same file is analysed normally
+    normal = subprocess.run(
+        [sys.executable, "-m", "safeai_lint", "check", "app/slow.py", "--format", "json", "--no-progress", "--no-cache"],
+        cwd=tmp_path, capture_output=True, timeout=HANG_SECONDS, check=False,
+    )
+    assert not [f for f in json.loads(normal.stdout)["findings"] if f["rule"] == "SAI002"]

@@ -51,7 +51,7 @@ class PythonModule:
 
     @property
     def nodes(self) -> list[ast.AST]:
-        """Every node, in `ast.walk` order, listed once per file.
+        """Every node but the Load/Store/Del markers, in `ast.walk` order, listed once per file.
 
         Why: several extractors each walked the whole tree; iterating this list instead of
         calling `ast.walk(mod.tree)` again costs a tenth of a walk.
@@ -127,19 +127,28 @@ class PythonModule:
         return ".".join([head, *reversed(parts)])
 
 
+# Fields never worth descending into: `ctx` holds the Load/Store/Del marker of every name,
+# attribute and subscript (a third of all nodes) and no extractor asks for it.
+_SKIPPED_FIELDS = frozenset({"ctx"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _flatten(tree: ast.AST) -> tuple[list[ast.AST], list[int]]:
-    """`list(ast.walk(tree))` (breadth first, same order) without a generator per node, and
-    the position of each node's parent."""
+    """`list(ast.walk(tree))` (breadth first, same order) without a generator per node and
+    without the expression-context markers, and the position of each node's parent."""
     out, parents, i = [tree], [-1], 0
-    append, parent, isinst, AST = out.append, parents.append, isinstance, ast.AST
+    append, parent, isinst, AST, fields = out.append, parents.append, isinstance, ast.AST, _CHILD_FIELDS
     while i < len(out):
         node = out[i]
-        for name in node._fields:
+        names = fields.get(type(node))
+        if names is None:
+            names = fields[type(node)] = tuple(f for f in node._fields if f not in _SKIPPED_FIELDS)
+        for name in names:
             value = getattr(node, name, None)
             if isinst(value, AST):
                 append(value)
                 parent(i)
-            elif isinst(value, list):
+            elif type(value) is list:
                 for item in value:
                     if isinst(item, AST):
                         append(item)
