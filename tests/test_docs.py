@@ -1,6 +1,7 @@
 """Documentation that must not drift from the code."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -71,3 +72,13 @@ def test_the_fast_rule_index_agrees_with_the_full_catalog():
     for path in sorted((ROOT / "rules").glob("SAI*.yaml")):
         head = path.read_text(encoding="utf-8").splitlines()[:3]
         assert [line.split(":")[0] for line in head] == ["id", "name", "level"], path.name
+
+
+def test_json_twins_of_the_policy_and_compat_tables_match_their_yaml():
+    from safeai_lint.sources.yaml import load_plain, plain
+
+    for name in ("policy", "compat"):
+        yaml_data = plain(load_plain((ROOT / "rules" / f"{name}.yaml").read_text(encoding="utf-8")))
+        json_data = json.loads((ROOT / "rules" / f"{name}.json").read_text(encoding="utf-8"))
+        assert json_data == yaml_data, "run: python scripts/rules_json.py --write"
+        assert list(json_data) == list(yaml_data)  # same key order: `safeai-lint policy` prints it

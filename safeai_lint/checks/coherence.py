@@ -7,6 +7,7 @@ cannot run. Only contradictions the data proves are reported; unknown versions a
 from __future__ import annotations
 
 import functools
+import json
 import re
 from typing import Any, Iterator, Mapping
 
@@ -22,9 +23,8 @@ BUILTIN_POLICY = "rules/policy.yaml"
 
 @functools.cache
 def compat() -> Mapping[str, Any]:
-    from ..sources.yaml import load_plain, plain
-
-    data = plain(load_plain((rules_dir() / "compat.yaml").read_text(encoding="utf-8")))
+    # rules/compat.json: the YAML's twin, kept equal by a test (scripts/rules_json.py says why)
+    data = json.loads((rules_dir() / "compat.json").read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else {}
 
 

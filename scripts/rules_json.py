@@ -1,0 +1,33 @@
+"""Write rules/policy.json and rules/compat.json from the YAML files people edit (--write), or
+print what they should hold.
+
+Why JSON twins: a scan loads the default policy and the compatibility table on every run, and
+for a scan that reads no YAML file (one Dockerfile in a pre-commit hook) importing PyYAML alone
+costs more than a tenth of the run. tests/test_docs.py fails when a twin and its YAML disagree.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from safeai_lint.sources.yaml import load_plain, plain  # noqa: E402
+
+NAMES = ("policy", "compat")
+
+
+def twin(name: str) -> str:
+    data = plain(load_plain((ROOT / "rules" / f"{name}.yaml").read_text(encoding="utf-8")))
+    # no sort: the policy's key order is the order `safeai-lint policy` prints
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    for name in NAMES:
+        if "--write" in sys.argv:
+            (ROOT / "rules" / f"{name}.json").write_text(twin(name), encoding="utf-8")
+        else:
+            sys.stdout.write(f"--- rules/{name}.json\n{twin(name)}")
