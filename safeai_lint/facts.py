@@ -8,8 +8,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class Record:
+    """Base of every fact: pickles as a call of its constructor with its field values.
+
+    Why: facts cross process boundaries (scan workers) and are kept in the cache of parsed
+    files. The default pickling of a frozen dataclass with slots rebuilds each object through a
+    Python `__setstate__` that looks its fields up again; the constructor call loads the
+    cache about 40 % faster.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self):  # noqa: ANN204
+        return type(self), tuple(getattr(self, name) for name in self.__dataclass_fields__)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, slots=True, order=True)
-class Location:
+class Location(Record):
     """A span in a scanned file.
 
     `path` is relative to the scan root, POSIX separators. Lines and columns are 1-based;
@@ -33,7 +48,7 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
-class VersionDecl:
+class VersionDecl(Record):
     """One declaration of a package or platform component version.
 
     `component` is a normalised name: a PEP 503 package name (`torch`, `transformers`,
@@ -52,7 +67,7 @@ class VersionDecl:
 
 
 @dataclass(frozen=True, slots=True)
-class PolicySource:
+class PolicySource(Record):
     """A safeai-lint config file in the scanned tree and where it writes each version-lock
     key: (component, value as written, location of the key). SAI005 points at these."""
 
@@ -61,7 +76,7 @@ class PolicySource:
 
 
 @dataclass(frozen=True, slots=True)
-class CudaBuild:
+class CudaBuild(Record):
     """A package build tied to one CUDA release (`torch==2.1.0+cu118`, `/whl/cu121`)."""
 
     package: str
@@ -71,7 +86,7 @@ class CudaBuild:
 
 
 @dataclass(frozen=True, slots=True)
-class PackageSource:
+class PackageSource(Record):
     """Where packages come from: an index/find-links URL, a trusted host, a VCS/URL requirement."""
 
     url: str
@@ -83,7 +98,7 @@ class PackageSource:
 
 
 @dataclass(frozen=True, slots=True)
-class ImageRef:
+class ImageRef(Record):
     """A place that names a container image: a Dockerfile FROM, a container or initContainer
     `image:`, a Compose `image:`, a KServe runtime image.
 
@@ -103,7 +118,7 @@ class ImageRef:
 
 
 @dataclass(frozen=True, slots=True)
-class PackageInstall:
+class PackageInstall(Record):
     """One package a build step installs (`RUN pip install torch==2.1.0 numpy` gives two).
 
     `manager`: "pip", "uv", "conda", "apt", "apk". `package` is the name as written, `version`
@@ -128,7 +143,7 @@ Entry = tuple[str, str, Location]
 
 
 @dataclass(frozen=True, slots=True)
-class EnvVar:
+class EnvVar(Record):
     """One container environment variable; `value` is None when it comes from `valueFrom`
     (unknown to us: rules stay silent on it)."""
 
@@ -138,7 +153,7 @@ class EnvVar:
 
 
 @dataclass(frozen=True, slots=True)
-class Container:
+class Container(Record):
     """One container of a pod template or Compose service, every part with its own line.
 
     `limits`/`requests` hold (resource, value as written, location); Compose
@@ -172,7 +187,7 @@ class Container:
 
 
 @dataclass(frozen=True, slots=True)
-class AffinityExpr:
+class AffinityExpr(Record):
     """One match expression of a required nodeAffinity term (`term` is the term's index:
     terms are ORed, expressions of one term ANDed)."""
 
@@ -184,7 +199,7 @@ class AffinityExpr:
 
 
 @dataclass(frozen=True, slots=True)
-class Volume:
+class Volume(Record):
     """A pod volume that matters to a rule: `kind` is "emptyDir-memory", "csi" (with the
     driver in `detail`), "pvc", "hostPath"...; `detail` holds the driver or claim name."""
 
@@ -196,7 +211,7 @@ class Volume:
 
 
 @dataclass(frozen=True, slots=True)
-class Workload:
+class Workload(Record):
     """One pod template (or Compose service): a Deployment, a CronJob's job template, one of
     a LeaderWorkerSet's two templates, a Ray worker group, a KServe predictor...
 
@@ -240,7 +255,7 @@ class Workload:
 
 
 @dataclass(frozen=True, slots=True)
-class Service:
+class Service(Record):
     """A Kubernetes Service: what it selects and exposes. `ports` holds (port, location)."""
 
     name: str
@@ -252,7 +267,7 @@ class Service:
 
 
 @dataclass(frozen=True, slots=True)
-class ServingLaunch:
+class ServingLaunch(Record):
     """One start of an inference engine, whatever surface wrote it.
 
     `engine`: "vllm", "tgi", "sglang", "llama.cpp", "ollama", "nim", "kserve-hf".
@@ -294,7 +309,7 @@ class ServingLaunch:
 
 
 @dataclass(frozen=True, slots=True)
-class KustomizePatch:
+class KustomizePatch(Record):
     """A file a kustomization.yaml lists as a patch: a partial object, not a workload."""
 
     path: str
@@ -302,7 +317,7 @@ class KustomizePatch:
 
 
 @dataclass(frozen=True, slots=True)
-class GpuSharing:
+class GpuSharing(Record):
     """A GPU sharing setting of an NVIDIA device-plugin / GPU-operator config:
     `mode` "timeSlicing" (with its `replicas`) or "mps"."""
 
@@ -312,7 +327,7 @@ class GpuSharing:
 
 
 @dataclass(frozen=True, slots=True)
-class InstancePool:
+class InstancePool(Record):
     """A Karpenter NodePool that provisions GPU nodes, and the instance types its
     requirements allow (`operator` In/NotIn/Exists on an instance-type key)."""
 
@@ -324,7 +339,7 @@ class InstancePool:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenBudget:
+class TokenBudget(Record):
     """An app-level token budget: a config key or Python module constant named like
     MAX_INPUT_TOKENS / max_prompt_tokens / token_budget, with its literal value."""
 
@@ -334,7 +349,7 @@ class TokenBudget:
 
 
 @dataclass(frozen=True, slots=True)
-class StartCommand:
+class StartCommand(Record):
     """A command a container runs when it starts, outside Kubernetes/Compose containers:
     a Dockerfile final stage's ENTRYPOINT/CMD. `base_image` is the final stage's FROM;
     `launches` is True when the stage runs a serving launch."""
@@ -347,7 +362,7 @@ class StartCommand:
 
 
 @dataclass(frozen=True, slots=True)
-class ModelLoad:
+class ModelLoad(Record):
     """Python: a model loaded for inference (`AutoModelForCausalLM.from_pretrained(...)`),
     or `.half()` applied to one (`via` "half"). `quantized` is True when a
     quantization_config / load_in_4bit / load_in_8bit argument is given (or `**kwargs` hides it)."""
@@ -360,7 +375,7 @@ class ModelLoad:
 
 
 @dataclass(frozen=True, slots=True)
-class MemoryFraction:
+class MemoryFraction(Record):
     """Python: `torch.cuda.set_per_process_memory_fraction(x)` with a literal x."""
 
     value: float
@@ -368,7 +383,7 @@ class MemoryFraction:
 
 
 @dataclass(frozen=True, slots=True)
-class WeightDownload:
+class WeightDownload(Record):
     """Python: weights fetched from object storage at run time (boto3 `download_file` of a
     model/weight/checkpoint key, `from_pretrained("s3://...")`)."""
 
@@ -381,7 +396,7 @@ class WeightDownload:
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(Record):
     """One retry mechanism: a tenacity/backoff decorator, a urllib3 Retry, a `while True`
     loop, a client's `max_retries`, a mesh route's retries, an app config retry block.
 
@@ -405,7 +420,7 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Timeout:
+class Timeout(Record):
     """A timeout on a call or route: `seconds` (math.inf = none, None = unknown).
 
     `targets` are the hosts, service or cluster names and URLs it reaches; `ai` is True when
@@ -424,7 +439,7 @@ class Timeout:
 
 
 @dataclass(frozen=True, slots=True)
-class CircuitBreaker:
+class CircuitBreaker(Record):
     """A circuit breaker / outlier detection for `targets` (empty = every call of the app,
     e.g. a pybreaker breaker). `error_rate` is the failure percentage that trips it,
     `enforcing` the share of ejections enforced (Envoy), `window` the evaluation interval in
@@ -442,7 +457,7 @@ class CircuitBreaker:
 
 
 @dataclass(frozen=True, slots=True)
-class RateLimit:
+class RateLimit(Record):
     """An explicit rate limit: `rps` requests per second (None unknown), keyed by `key`
     ("consumer", "credential", "header", "ip", "service", "path", ...). `name` is the plugin
     or zone name (Kong plugins attach by name); `targets` as for Timeout, empty = global."""
@@ -459,7 +474,7 @@ class RateLimit:
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
+class Route(Record):
     """A mesh/gateway/ingress route: requests for `hosts` (or paths) go to `destinations`
     (service names or hosts). `plugins` are Kong plugins attached by annotation."""
 
@@ -472,7 +487,7 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
-class BodySizeLimit:
+class BodySizeLimit(Record):
     """A request body cap at the edge: nginx `client_max_body_size`, ingress-nginx
     `proxy-body-size`. `limit_bytes` 0 means unlimited; None when unreadable."""
 
@@ -486,7 +501,7 @@ class BodySizeLimit:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenizerCall:
+class TokenizerCall(Record):
     """A Hugging Face tokenizer call (`tok(...)`, `.encode`, `.encode_plus`,
     `.batch_encode_plus`, `.apply_chat_template` that tokenizes).
 
@@ -502,7 +517,7 @@ class TokenizerCall:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenCountCheck:
+class TokenCountCheck(Record):
     """Evidence that a module counts tokens itself: tiktoken encoding, or a `len()` of token
     ids compared with something."""
 
@@ -511,7 +526,7 @@ class TokenCountCheck:
 
 
 @dataclass(frozen=True, slots=True)
-class GenerationCall:
+class GenerationCall(Record):
     """A `.generate(` call in a torch-importing module, inside a request handler or a loop."""
 
     context: str  # "request handler" or "loop"
@@ -519,14 +534,14 @@ class GenerationCall:
 
 
 @dataclass(frozen=True, slots=True)
-class CudaCacheRelease:
+class CudaCacheRelease(Record):
     """A `torch.cuda.empty_cache()` call."""
 
     location: Location
 
 
 @dataclass(frozen=True, slots=True)
-class WebApp:
+class WebApp(Record):
     """A Python web/RPC app created in a module (`app = FastAPI()`, `grpc.server(...)`)."""
 
     framework: str
@@ -534,7 +549,7 @@ class WebApp:
 
 
 @dataclass(frozen=True, slots=True)
-class AiUsage:
+class AiUsage(Record):
     """Something in a Python module that makes its package serve AI: a `.generate()` call, a
     `vllm.LLM(...)`/`sglang.Engine(...)`, a URL of an AI service."""
 
@@ -543,7 +558,7 @@ class AiUsage:
 
 
 @dataclass(frozen=True, slots=True)
-class MetricExport:
+class MetricExport(Record):
     """A metric this repo exports: a `prometheus_client` constructor (namespace/subsystem/unit
     joined as the library does) or a Prometheus recording rule.
 
@@ -559,7 +574,7 @@ class MetricExport:
 
 
 @dataclass(frozen=True, slots=True)
-class PromComparison:
+class PromComparison(Record):
     """One comparison with a number in a PromQL alert expression, read with a real parser.
 
     `op` is normalised so the number is on the right (`0.9 < x` becomes `x > 0.9`).
@@ -580,7 +595,7 @@ class PromComparison:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertRule:
+class AlertRule(Record):
     """A Prometheus alerting rule (PrometheusRule CRD or a plain rule file).
 
     `for_seconds` is None when `for` is absent; `severity` is "" when the label is absent.
@@ -601,7 +616,7 @@ class AlertRule:
 
 
 @dataclass(frozen=True, slots=True)
-class LabelSelector:
+class LabelSelector(Record):
     """A Kubernetes label selector: matchLabels pairs and matchExpressions triples."""
 
     match_labels: tuple[tuple[str, str], ...] = ()
@@ -609,7 +624,7 @@ class LabelSelector:
 
 
 @dataclass(frozen=True, slots=True)
-class MetricsMonitor:
+class MetricsMonitor(Record):
     """A Prometheus Operator ServiceMonitor or PodMonitor.
 
     `namespaces` are the namespaces it looks in: () means its own (`namespace`, "" when not
@@ -626,14 +641,14 @@ class MetricsMonitor:
 
 
 @dataclass(frozen=True, slots=True)
-class DcgmExporter:
+class DcgmExporter(Record):
     """A deployed NVIDIA dcgm-exporter (an image, or a GPU Operator ClusterPolicy enabling it)."""
 
     location: Location
 
 
 @dataclass(frozen=True, slots=True)
-class VectorWrite:
+class VectorWrite(Record):
     """A write of vectors to a vector store; `validated` when a NaN/Inf check guards it (same
     function, a same-module helper it calls, or a same-module caller)."""
 
@@ -644,7 +659,7 @@ class VectorWrite:
 
 
 @dataclass(frozen=True, slots=True)
-class DimensionDecl:
+class DimensionDecl(Record):
     """A declared index/embedding dimension (`dimension=1536`, `VectorParams(size=)`,
     `vector(1536)`, `dim=`, config `embedding_dim`)."""
 
@@ -654,7 +669,7 @@ class DimensionDecl:
 
 
 @dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(Record):
     """One rule silenced by a comment (`# safeai-lint: ignore[SAI101] -- reason`,
     `file-ignore[...]`) or a Kubernetes annotation (`safeai-lint.io/ignore`).
 
@@ -672,7 +687,7 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(Record):
     """A problem with the input itself (SAI001/SAI002), found while reading or parsing."""
 
     rule: str
@@ -681,7 +696,7 @@ class Diagnostic:
 
 
 @dataclass(frozen=True, slots=True)
-class FileFacts:
+class FileFacts(Record):
     """Everything learnt from one file, as handed from the worker to the checks."""
 
     path: str

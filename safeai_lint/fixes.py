@@ -14,9 +14,9 @@ import re
 from typing import Callable, Iterable, Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
 from .discover import classify
+from .sources.specs import canonicalize_name
 from .findings import Finding
 from .fixes_yaml import RULES as SERVING_RULES, fix_serving_yaml
 from .policy import Policy

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from packaging.utils import canonicalize_name
 
 from .findings import Finding
 from .fixes import PIP_NAMES, exact_lock, pinned_requirement
+from .sources.specs import canonicalize_name
 from .policy import Policy
 
 

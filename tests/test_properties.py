@@ -251,3 +251,13 @@ def test_lint_on_mutated_examples(parts: list[tuple[str, str]]) -> None:
 
 def test_undecodable_pyproject_at_the_root_is_a_finding_not_a_config_error() -> None:
     _check_scan({"pyproject.toml": b"\x80[project]\n", "requirements.txt": b"torch>=2.0\n"})
+
+
+@CI
+@given(st.text(alphabet="aAzZ09-_.~ ", max_size=24) | st.sampled_from(["Flash_Attn", "torch", "nvidia-nccl-cu12", "Pillow", "zope.interface", "A__b--c..d"]))
+def test_package_names_normalise_as_packaging_does(name: str) -> None:
+    """specs.canonicalize_name is PEP 503 written out (to spare importing packaging.utils):
+    it must agree with packaging's on any name."""
+    from packaging.utils import canonicalize_name
+
+    assert specs.canonicalize_name(name) == canonicalize_name(name)

@@ -6,7 +6,6 @@ import re
 from typing import Iterator, Mapping
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 
 from ..facts import CudaBuild, ImageRef, Location, PackageInstall, PackageSource, VersionDecl
 from ..sources import specs
@@ -147,15 +146,15 @@ def _option(inst: Install, packages: list[str], loc: Location) -> Iterator[objec
     if option in ("--index-url", "--extra-index-url", "--find-links") and "download.pytorch.org" in inst.spec:
         cuda = specs.cuda_of_build(inst.spec.rstrip("/").rsplit("/", 1)[-1])
         if cuda:
-            torch = next((p for p in packages if canonicalize_name(p) in TORCH_FAMILY), packages[0] if packages else "torch")
-            yield CudaBuild(str(canonicalize_name(torch)), cuda, loc, SURFACE)
+            torch = next((p for p in packages if specs.canonicalize_name(p) in TORCH_FAMILY), packages[0] if packages else "torch")
+            yield CudaBuild(str(specs.canonicalize_name(torch)), cuda, loc, SURFACE)
 
 
 def _versions(inst: Install, loc: Location) -> Iterator[object]:
     if "$" in inst.package or "$" in inst.spec:
         return
     if inst.manager in ("pip", "uv"):
-        name = str(canonicalize_name(inst.package))
+        name = str(specs.canonicalize_name(inst.package))
         spec, local = inst.spec, ""
         if spec.startswith("@"):
             return

@@ -12,7 +12,6 @@ import re
 from typing import Any, Iterable, Iterator
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
 from ..facts import CudaBuild, Location, PackageSource, VersionDecl
 from ..sources import specs
@@ -33,7 +32,7 @@ def _name_loc(src: SourceText, line: int, name: str, end_line: int | None = None
 
 
 def _requirement_facts(src: SourceText, req: Requirement, loc: Location, surface: str) -> Iterator[object]:
-    name = str(canonicalize_name(req.name))
+    name = str(specs.canonicalize_name(req.name))
     if req.url:
         yield PackageSource(req.url, "url-requirement", loc)
         build = specs.cuda_of_build(req.url) if "/whl/" in req.url else None
@@ -188,7 +187,7 @@ def requirements(src: SourceText) -> Iterable[object]:
             facts.append(PackageSource(url, "url-requirement", loc))
             cuda = specs.cuda_of_build(url) if "/whl/" in url else None
             if cuda:
-                facts.append(CudaBuild(str(canonicalize_name(req.name or "torch")), cuda, loc, "requirements"))
+                facts.append(CudaBuild(str(specs.canonicalize_name(req.name or "torch")), cuda, loc, "requirements"))
             continue
         if req.req is None or url:
             continue  # `-e .`, local folders and wheel files are the project's own code
@@ -286,7 +285,7 @@ def _poetry_deps(src: SourceText, sections: _Sections, table: str, deps: Any) ->
             spec = specs.poetry(item)
             if spec is None:
                 continue
-            component = "python" if name.lower() == "python" else str(canonicalize_name(name))
+            component = "python" if name.lower() == "python" else str(specs.canonicalize_name(name))
             loc = _name_loc(src, line, name)
             local = item.split("+", 1)[1] if "+" in item else ""
             yield VersionDecl(component, spec, loc, "poetry", local=local)
@@ -463,7 +462,7 @@ def lockfile(src: SourceText) -> Iterable[object]:
                 version = body.get("version") if isinstance(body, dict) else None
                 if isinstance(version, str) and version.startswith("=="):
                     line = next((n for n, l in enumerate(src.lines, 1) if f'"{pkg}"' in l), 1)
-                    facts.append(VersionDecl(str(canonicalize_name(pkg)), version, src.find_loc(line, f'"{pkg}"'), "Pipfile.lock", resolved=True))
+                    facts.append(VersionDecl(str(specs.canonicalize_name(pkg)), version, src.find_loc(line, f'"{pkg}"'), "Pipfile.lock", resolved=True))
         return facts
     data = _toml(src)
     if not isinstance(data, dict):
@@ -475,14 +474,14 @@ def lockfile(src: SourceText) -> Iterable[object]:
     for number, line in enumerate(src.lines, 1):
         match = re.match(r'^\s*name\s*=\s*"([^"]+)"', line)
         if match:
-            name_lines.setdefault(str(canonicalize_name(match.group(1))), number)
+            name_lines.setdefault(str(specs.canonicalize_name(match.group(1))), number)
     for package in packages:
         if not isinstance(package, dict):
             continue
         pkg, version = package.get("name"), package.get("version")
         if not isinstance(pkg, str) or not isinstance(version, str):
             continue
-        canonical = str(canonicalize_name(pkg))
+        canonical = str(specs.canonicalize_name(pkg))
         line = name_lines.get(canonical, 1)
         facts.append(VersionDecl(canonical, f"=={version}", src.find_loc(line, pkg), name, resolved=True))
     return facts

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import re
 
-from packaging.utils import canonicalize_name
+
+# PEP 503 name normalisation, as `packaging.utils.canonicalize_name` does it. Why not import
+# that: packaging.utils loads packaging.tags, sysconfig and logging (~9 ms), a tenth of the
+# budget of a pre-commit run that reads one Dockerfile.
+_NAME_SEPARATORS = re.compile(r"[-_.]+")
+
+
+def canonicalize_name(name: str) -> str:
+    """`torch`, `Torch`, `Flash_Attn` -> `torch`, `torch`, `flash-attn` (PEP 503)."""
+    return _NAME_SEPARATORS.sub("-", name).lower()
+
 
 _RELEASE = re.compile(r"^v?(\d+(?:\.\d+)*)")
 
