@@ -91,6 +91,11 @@ def _judge(specifier: str, lock: str) -> str | None:
     return None
 
 
+# `FROM python:${PYTHON_VERSION}-slim`: the version is declared (and reported) on the ARG
+# line that sets PYTHON_VERSION; the FROM line would report the same declaration twice.
+_PYTHON_VERSION_ARG = re.compile(r"\$\{?PYTHON_VERSION\b")
+
+
 def _image_versions(images: Iterable[ImageRef]) -> Iterator[VersionDecl | CudaBuild]:
     """Versions carried by well-known image tags: python, nvidia/cuda, pytorch/pytorch."""
     try:
@@ -106,7 +111,7 @@ def _image_versions(images: Iterable[ImageRef]) -> Iterator[VersionDecl | CudaBu
         repo, tag, loc = name.familiar, name.tag, ref.location
         if repo == "python":
             match = specs.release(tag)
-            if match:
+            if match and not _PYTHON_VERSION_ARG.search(ref.written.rpartition(":")[2]):
                 yield VersionDecl("python", specs.exact_or_prefix(tag.split("-")[0]), loc, "image tag")
         elif repo in ("nvidia/cuda", "nvcr.io/nvidia/cuda"):
             if specs.release(tag):
