@@ -158,3 +158,25 @@ def test_a_damaged_entry_is_parsed_again(project: Path, tmp_path: Path, monkeypa
     parsed = _parsed(monkeypatch)
     assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
     assert sorted(parsed) == ["Dockerfile", "requirements.txt"]
+
+
+def test_parallel_scans_share_one_cache_safely(project: Path, tmp_path: Path) -> None:
+    """pre-commit starts one process per batch of files, all at once: they read and write the
+    same cache file; each must report what a scan without cache reports."""
+    cache = tmp_path / "shared-cache"
+    expected = json.loads(_cli(["check", ".", "--format", "json", "--no-cache"], project, cache).stdout)
+    env = {**os.environ, "NO_COLOR": "1", "SAFEAI_LINT_CACHE_DIR": str(cache)}
+    for round_ in range(2):  # the first round starts with no cache, the second with a full one
+        procs = [
+            subprocess.Popen([sys.executable, "-m", "safeai_lint", "check", ".", "--format", "json"],
+                             cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(4)
+        ]
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 1, err
+            assert json.loads(out) == expected
+        if round_ == 0:
+            (project / "requirements.txt").write_text((project / "requirements.txt").read_text() + "# touched\n")
+            expected = json.loads(_cli(["check", ".", "--format", "json", "--no-cache"], project, cache).stdout)
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".tmp-")] == []  # no temp file left behind
