@@ -4,7 +4,7 @@ reports nothing itself."""
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
 from ..facts import Container, KustomizePatch, ServingLaunch, Workload
 from ..policy import Policy
@@ -129,3 +129,25 @@ def name_matches_patterns(name: str, patterns: Iterable[str]) -> bool:
         if isinstance(pattern, str) and pattern and re.search(r"(?<![a-z0-9])" + re.escape(pattern.lower()), lowered):
             return True
     return False
+
+
+def pods_selected_by(workloads: Sequence[Workload]) -> Callable[[Iterable[tuple[str, str]]], list[Workload]]:
+    """A lookup: the workloads whose pod labels hold every pair of a Service selector.
+
+    Why an index: matching every Service against every workload is quadratic, 4 million
+    label comparisons for 2,000 services. Each workload is listed under each of its label
+    pairs; a selector is looked up by its first pair (which any match must have), then checked
+    in full against those few."""
+    index: dict[tuple[str, str], list[tuple[Workload, dict[str, str]]]] = {}
+    for w in workloads:
+        labels = dict(w.labels)
+        for pair in labels.items():
+            index.setdefault(pair, []).append((w, labels))
+
+    def lookup(selector: Iterable[tuple[str, str]]) -> list[Workload]:
+        pairs = sorted(selector)
+        if not pairs:
+            return []
+        return [w for w, labels in index.get(pairs[0], ()) if all(labels.get(k) == v for k, v in pairs)]
+
+    return lookup

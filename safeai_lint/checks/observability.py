@@ -22,7 +22,7 @@ from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
 from . import Check
-from .aiscope import ai_workloads, matches_ai_image
+from .aiscope import ai_workloads, matches_ai_image, pods_selected_by
 
 _SCRAPE = "prometheus.io/scrape"
 _KSERVE_SCRAPE = "serving.kserve.io/enable-prometheus-scraping"
@@ -110,6 +110,7 @@ def _monitor_sees(monitor: MetricsMonitor, namespace: str) -> bool:
 
 
 def _scraped(w: Workload, monitors: list[MetricsMonitor], services: list[Service]) -> bool:
+    """`services`: those whose selector picks this workload's pods."""
     notes = dict(w.pod_annotations) if w.surface == "kubernetes" else dict(w.annotations)
     if str(notes.get(_SCRAPE, "")).lower() == "true" or str(notes.get(_KSERVE_SCRAPE, "")).lower() == "true":
         return True
@@ -120,20 +121,26 @@ def _scraped(w: Workload, monitors: list[MetricsMonitor], services: list[Service
                 return True
             continue
         for service in services:
-            if not service.selector or not _same_namespace(service.namespace, w.namespace):
+            if not _same_namespace(service.namespace, w.namespace):
                 continue
-            if all(labels.get(k) == v for k, v in service.selector) and _monitor_sees(monitor, service.namespace) and selector_matches(monitor.selector, dict(service.labels)):
+            if _monitor_sees(monitor, service.namespace) and selector_matches(monitor.selector, dict(service.labels)):
                 return True
     return False
 
 
 def check_scraped(project: Project, policy: Policy) -> Iterable[Finding]:
     monitors = project.all(MetricsMonitor)
-    services = project.all(Service)
-    for w in ai_workloads(project, policy):
+    workloads = ai_workloads(project, policy)
+    # the Services of each workload, found through an index of pod labels (not services x workloads)
+    selected = pods_selected_by(workloads)
+    services_of: dict[str, list[Service]] = {}
+    for service in project.all(Service) if monitors else ():
+        for w in selected(service.selector):
+            services_of.setdefault(w.id, []).append(service)
+    for w in workloads:
         if w.surface == "compose" or not w.long_running:
             continue  # no Prometheus service discovery for Compose; batch pods are not scraped
-        if _scraped(w, monitors, services):
+        if _scraped(w, monitors, services_of.get(w.id, [])):
             continue
         hint = f"; the repo's {len(monitors)} ServiceMonitor/PodMonitor(s) select other pods" if monitors else ""
         yield Finding(

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 from ..facts import CircuitBreaker, Location, RateLimit, RetryPolicy, Route, Service, Timeout
 from ..findings import Finding
 from ..policy import Policy, parse_duration
-from .aiscope import ai_workloads, name_matches_patterns
+from .aiscope import ai_workloads, name_matches_patterns, pods_selected_by
 from ..project import Project
 from . import Check
 
@@ -76,16 +76,9 @@ def ai_scope(project: Project, policy: Policy) -> AiScope:
 
 def _build_scope(project: Project, policy: Policy) -> AiScope:
     scope = AiScope([p.lower() for p in policy.get("ai-service-patterns") or () if isinstance(p, str) and p])
-    # a Service is an AI service when its selector picks an AI workload's pods: look the
-    # selector's first label up in an index of the pods' labels, then test the whole selector
-    pods: dict[tuple[str, str], list[set]] = {}
-    for w in ai_workloads(project, policy):
-        labels = set(w.labels)
-        for pair in labels:
-            pods.setdefault(pair, []).append(labels)
+    selected = pods_selected_by(ai_workloads(project, policy))
     for svc in project.all(Service):
-        selector = set(svc.selector)
-        if selector and any(selector <= labels for labels in pods.get(next(iter(sorted(selector))), ())):
+        if selected(svc.selector):  # its selector picks an AI workload's pods
             scope.services.add(svc.name.lower())
     for route in project.all(Route):
         if scope.any_ai(route.destinations):
