@@ -45,19 +45,19 @@ def _package_of(path: str) -> str:
 
 def inference_apps(project: Project, policy: Policy) -> list[WebApp]:
     """Web apps in a package (the app module's folder and below) that also serves AI."""
-    usages = project.all(AiUsage)
-    launches = [s for s in project.all(ServingLaunch) if s.surface == "python"]
-    found = []
-    for app in project.all(WebApp):
-        package = _package_of(app.location.path)
-        prefix = package + "/" if package else ""
-
-        def inside(loc: Location) -> bool:
-            return loc.path.startswith(prefix)
-
-        if any(inside(u.location) and (u.what in _AI_CODE or (u.what.startswith("url ") and ai_service_name(u.what[4:], policy))) for u in usages) or any(inside(s.location) for s in launches):
-            found.append(app)
-    return found
+    ai_code = [u.location for u in project.all(AiUsage)
+               if u.what in _AI_CODE or (u.what.startswith("url ") and ai_service_name(u.what[4:], policy))]
+    ai_code += [s.location for s in project.all(ServingLaunch) if s.surface == "python"]
+    # every folder holding AI code, and every folder above it (one pass, not apps x usages)
+    holds_ai: set[str] = set()
+    for loc in ai_code:
+        folder = _package_of(loc.path)
+        while folder not in holds_ai:
+            holds_ai.add(folder)
+            if not folder:
+                break
+            folder = _package_of(folder)
+    return [app for app in project.all(WebApp) if _package_of(app.location.path) in holds_ai]
 
 
 def repo_anchor(project: Project, policy: Policy) -> tuple[Location, str] | None:

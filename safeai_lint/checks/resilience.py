@@ -189,12 +189,14 @@ def rate_limits(project: Project, policy: Policy) -> Iterator[Finding]:
     limit = _num(policy.get("max-rps-per-key"), 200)
     routes = project.all(Route)
     has_ai = bool(scope.services or scope.hosts) or any(scope.any_ai(r.destinations) for r in routes)
+    by_plugin: dict[str, list[Route]] = {}
+    for route in routes:
+        for plugin in route.plugins:
+            by_plugin.setdefault(plugin, []).append(route)
     for rl in project.all(RateLimit):
         targets = list(rl.targets)
-        if rl.name:
-            for route in routes:
-                if rl.name in route.plugins:
-                    targets += [*route.hosts, *route.destinations]
+        for route in by_plugin.get(rl.name, ()) if rl.name else ():
+            targets += [*route.hosts, *route.destinations]
         if not (scope.any_ai(targets) or (GLOBAL in targets and has_ai)):
             continue
         if rl.rps is not None and rl.rps > limit:
