@@ -180,3 +180,26 @@ def test_parallel_scans_share_one_cache_safely(project: Path, tmp_path: Path) ->
             (project / "requirements.txt").write_text((project / "requirements.txt").read_text() + "# touched\n")
             expected = json.loads(_cli(["check", ".", "--format", "json", "--no-cache"], project, cache).stdout)
     assert [p.name for p in cache.iterdir() if p.name.startswith(".tmp-")] == []  # no temp file left behind
+
+
+def test_worker_processes_fill_and_use_the_cache(tmp_path: Path) -> None:
+    """Above the parallel threshold the files are analysed by worker processes, which must
+    record what they read; the cached re-scan and the uncached scan agree."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_corpus", Path(__file__).resolve().parents[1] / "benchmarks" / "make_corpus.py")
+    make_corpus = importlib.util.module_from_spec(spec)
+    sys.modules["make_corpus"] = make_corpus
+    spec.loader.exec_module(make_corpus)
+    root = tmp_path / "corpus"
+    assert make_corpus.write_corpus(10, root) > engine.PARALLEL_THRESHOLD
+    cache = tmp_path / "cache"
+    args = ["check", ".", "--format", "json", "--jobs", "2"]
+    plain = json.loads(_cli([*args, "--no-cache"], root, cache).stdout)
+    first = json.loads(_cli(args, root, cache).stdout)
+    (cache_file,) = [p for p in cache.iterdir() if p.suffix == ".pickle"]
+    fmt, key, rows = pickle.loads(cache_file.read_bytes())
+    assert len(rows) == plain["summary"]["files_scanned"]
+    second = json.loads(_cli(args, root, cache).stdout)
+    assert plain == first == second
+    assert plain["findings"]
