@@ -5,7 +5,6 @@ No terminal I/O happens here; the CLI and the reporters do that.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import re
 import stat
@@ -484,6 +483,10 @@ def _finish(findings: list[Finding], rules: dict[str, RuleHead], levels: dict[st
         done = dataclasses.replace(f, level=level, snippet=snippet)
         unique.setdefault((done.rule, done.location, done.message), done)
     ordered = sorted(unique.values(), key=Finding.sort_key)
+    if not ordered:
+        return []
+    import hashlib  # here: loading OpenSSL costs ~3 ms, and a clean file has nothing to fingerprint
+
     seen: dict[str, int] = {}
     out = []
     for f in ordered:
