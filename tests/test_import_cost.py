@@ -25,8 +25,15 @@ else:
     from safeai_lint.cli import main
     code = main(args)
 with open(out, "w") as fh:
-    json.dump({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}, fh)
+    json.dump({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules}), "all": sorted(sys.modules)}, fh)
 """
+
+
+def _probe_all(tmp_path: Path, mode: str, *args: str, cwd: Path | None = None) -> tuple[int, set[str], str]:
+    """Like _probe, with every loaded module name (not only the top-level packages)."""
+    _probe(tmp_path, mode, *args, cwd=cwd)
+    data = json.loads((tmp_path / "modules.json").read_text())
+    return data["code"], set(data["all"]), ""
 
 
 def _probe(tmp_path: Path, mode: str, *args: str, cwd: Path | None = None) -> tuple[int, set[str], str]:
@@ -63,6 +70,20 @@ def test_clean_one_file_check_does_not_load_rich(tmp_path: Path) -> None:
     assert code == 0, out
     assert "1 file" in out  # the file really was checked, and the report went to stdout
     assert "rich" not in modules
+
+
+def test_one_dockerfile_check_reads_no_yaml_and_no_cache(tmp_path: Path) -> None:
+    """The pre-commit case outside git: one Dockerfile. The default policy and compat table
+    come from their JSON twins (no PyYAML), package names are normalised without
+    packaging.utils (which loads packaging.tags, sysconfig, logging), one file never opens the
+    cache (no pickle) and a clean file needs no fingerprint (no OpenSSL through hashlib)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Dockerfile").write_text("FROM python:3.11.4-slim@sha256:" + "a" * 64 + "\nRUN pip install torch==2.1.0\n", encoding="utf-8")
+    code, modules, _ = _probe_all(tmp_path, "run", "check", "Dockerfile", cwd=project)
+    assert code == 0
+    assert "dockerfile" in modules  # the Dockerfile really was parsed
+    assert sorted(modules & {"yaml", "pickle", "packaging.utils", "packaging.tags", "hashlib", "safeai_lint.cache"}) == []
 
 
 def test_probe_sees_rich_when_it_is_imported(tmp_path: Path) -> None:
