@@ -4,7 +4,7 @@ when `lint()` runs inside someone else's program.
 - Fewer garbage collections. A scan builds hundreds of thousands of small, acyclic,
   long-lived objects (facts, locations, AST nodes); with the default thresholds the collector
   runs every 700 allocations and keeps re-walking everything alive: measured on the benchmark
-  corpus, 20-30 % of a scan served from the cache. Collecting rarely keeps the same safety
+  corpus, 12-30 % of a scan served from the cache. Collecting rarely keeps the same safety
   net (cycles are still freed) at a fraction of the cost.
 - A time cap per file. The parsers are bounded by size, depth and alias caps; this is the
   last line: a file whose analysis runs longer than `file_seconds()` is reported as not
