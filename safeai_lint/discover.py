@@ -63,6 +63,8 @@ def classify(rel: str) -> str | None:
         return "json"
     if lower == "nginx.conf" or (lower.endswith(".conf") and "nginx" in rel.lower()):
         return "nginx"
+    if lower.endswith(".sql"):
+        return "sql"
     return None
 
 

@@ -21,6 +21,8 @@ def test_classification_by_name():
     assert classify("poetry.lock") == "lockfile"
     assert classify("README.md") is None
     assert classify("notes.txt") is None
+    assert classify("migrations/001_init.sql") == "sql"
+    assert classify("db/Schema.SQL") == "sql"
 
 
 def test_gitignored_files_are_not_scanned(tmp_path):

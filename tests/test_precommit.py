@@ -56,9 +56,9 @@ SURFACES = [
     "pdm.lock", "setup.cfg", ".python-version", "svc/.python-version", "runtime.txt", "requirements.txt",
     "requirements-dev.txt", "requirements/base.txt", "requirements/gpu/extra.txt", "constraints.txt",
     "svc/requirements.in", "dev-reqs.pip", "app/server.py", "config/settings.toml", "config/model.json",
-    "nginx.conf", "deploy/nginx/site.conf",
+    "nginx.conf", "deploy/nginx/site.conf", "migrations/001_init.sql", "db/Schema.SQL",
 ]
-NOT_SURFACES = ["README.md", "main.go", "image.png", "docs/notes.txt", "Makefile", "app.conf", "setup.py.orig", "Dockerfile/README"]
+NOT_SURFACES = ["README.md", "main.go", "image.png", "docs/notes.txt", "Makefile", "app.conf", "setup.py.orig", "Dockerfile/README", "data/app.sqlite", "dump.sql.gz"]
 
 
 @pytest.mark.parametrize("path", SURFACES)

@@ -40,15 +40,18 @@ _TOKENS = {
     "requirements": ["torch", "==", ">=", "~=", "2.1.0", "+cu121", "-r other.txt", "-e .", "--index-url",
                      "https://x/whl/cu121", "--hash=sha256:00", "; python_version < '3.12'", "[extra]", "@", "git+https://x",
                      "#", "\\\n", "\n", " ", "vllm", "transformers", "nvidia-nccl-cu12"],
+    "sql": ["CREATE TABLE t (", "ALTER TABLE t", "ADD COLUMN", "embedding", "vector(", "1536", "768", ")", ";",
+            "--", "/*", "*/", "'", "''", "::vector", "$$", "\n", " ", "("],
     "toml": ["[project]", "[tool.poetry.dependencies]", "[packages]", "dependencies = [", "]", "\"torch>=2\"", "torch = \"^2.1\"",
              "python = \"^3.11\"", "requires-python = \">=3.11\"", "{version = \"2.1\"}", "=", "\n", "'", "[[", "]]", "#"],
 }
 _KIND_TOKENS = {"yaml": "yaml", "dockerfile": "dockerfile", "python": "python", "requirements": "requirements",
-                "pyproject": "toml", "pipfile": "toml", "lockfile": "toml", "toml": "toml", "setup-cfg": "requirements"}
+                "pyproject": "toml", "pipfile": "toml", "lockfile": "toml", "toml": "toml", "setup-cfg": "requirements",
+                "sql": "sql"}
 _NAMES = {"yaml": "deploy.yaml", "dockerfile": "Dockerfile", "python": "app.py", "requirements": "requirements.txt",
           "pyproject": "pyproject.toml", "pipfile": "Pipfile", "lockfile": "poetry.lock", "setup-cfg": "setup.cfg",
           "python-version": ".python-version", "runtime-txt": "runtime.txt", "toml": "x.toml", "json": "x.json",
-          "nginx": "nginx.conf"}
+          "nginx": "nginx.conf", "sql": "schema.sql"}
 
 
 def _seeds() -> dict[str, list[str]]:

@@ -34,6 +34,7 @@ REGISTRY: tuple[tuple[str, str, str], ...] = (
     ("python", "python_code", "extract"),
     ("python", "vectors", "python_vectors"),
     ("yaml", "vectors", "config_dimensions"),
+    ("sql", "vectors", "sql_dimensions"),
     ("yaml", "prometheus", "rules_and_monitors"),
     ("yaml", "mesh", "mesh_objects"),
     ("yaml", "envoy", "envoy_bootstrap"),

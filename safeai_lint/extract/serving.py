@@ -6,7 +6,6 @@ wrote it. An engine we cannot recognise yields no launch: rules never guess.
 """
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 import shlex
@@ -84,26 +83,6 @@ _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 # --- tokenising command lines ---------------------------------------------------------------
 
 
-def _line_starts(src: SourceText) -> list[int]:
-    starts = [0]
-    for match in re.finditer("\n", src.text):
-        starts.append(match.end())
-    return starts
-
-
-def _offset(src: SourceText, line: int, column: int) -> int:
-    starts = src.cached("line-starts", _line_starts)
-    line = min(max(line, 1), len(starts))
-    return starts[line - 1] + max(column - 1, 0)
-
-
-def _loc_at(src: SourceText, offset: int, length: int) -> Location:
-    starts = src.cached("line-starts", _line_starts)
-    line = bisect.bisect_right(starts, offset)
-    col = offset - starts[line - 1] + 1
-    return Location(src.rel, line, col, line, col + length)
-
-
 _PUNCT = ";&|()\n"
 
 
@@ -136,12 +115,12 @@ def split_script(src: SourceText | None, script: str, where: Location) -> list[W
     if src is None:
         return [(t, where) for t in tokens]
     words: list[Word] = []
-    cursor = _offset(src, where.line, where.column)
-    limit = _offset(src, where.end_line, where.end_column) + 1
+    cursor = src.offset_of(where.line, where.column)
+    limit = src.offset_of(where.end_line, where.end_column) + 1
     for token in tokens:
         found = -1 if is_separator(token) else src.text.find(token, cursor, max(limit, cursor))
         if found >= 0:
-            words.append((token, _loc_at(src, found, len(token))))
+            words.append((token, src.span_loc(found, len(token))))
             cursor = found + len(token)
         else:
             words.append((token, where))

@@ -203,6 +203,28 @@ def _python_dimensions(src: SourceText, mod: PythonModule, sc: Scopes) -> Iterab
                     yield DimensionDecl(int(match.group(1)), "SQL vector(N)", src.find_loc(line, match.group(0)))
 
 
+# SQL comments and quoted strings, blanked out (same length) before `vector(N)` is looked for:
+# `-- was vector(768)` and `COMMENT ... IS 'vector(768) before'` declare nothing. An unclosed
+# comment or string runs to the end of the file (as in SQL): every match succeeds where it
+# starts, so a hostile file of unclosed `/*` stays linear.
+_SQL_NOISE = re.compile(r"--[^\n]*|/\*.*?(?:\*/|\Z)|'(?:[^']|'')*(?:'|\Z)", re.S)
+
+
+def sql_dimensions(src: SourceText) -> Iterable[object]:
+    """`vector(N)` in the DDL of `.sql` files (pgvector migrations and schemas): a column
+    type in CREATE TABLE / ALTER TABLE / ADD COLUMN, or a `::vector(N)` cast."""
+    text = _SQL_NOISE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), src.text)
+    out: list[object] = []
+    start = 0
+    for statement in text.split(";"):
+        if _SQL_DDL.search(statement):
+            for match in _SQL_VECTOR.finditer(statement):
+                where = src.span_loc(start + match.start(), len(match.group(0)))
+                out.append(DimensionDecl(int(match.group(1)), "SQL vector(N)", where))
+        start += len(statement) + 1
+    return out
+
+
 def config_dimensions(src: SourceText) -> Iterable[object]:
     """`embedding_dim: 1536`-style keys in YAML configuration."""
     out: list[object] = []

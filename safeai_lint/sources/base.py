@@ -2,6 +2,7 @@
 by every extractor) and the problems found while parsing."""
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from ..facts import Diagnostic, Location
@@ -47,6 +48,31 @@ class SourceText:
         if not end_column:
             end_column = len(self.line_text(line)) + 1
         return Location(self.rel, line, max(column, 1), line, max(end_column, column))
+
+    def _line_starts(self) -> list[int]:
+        """Offset in `text` where each line starts (lines end at "\n")."""
+        starts = self._cache.get("line-starts")
+        if starts is None:
+            starts = [0]
+            position = self.text.find("\n")
+            while position >= 0:
+                starts.append(position + 1)
+                position = self.text.find("\n", position + 1)
+            self._cache["line-starts"] = starts
+        return starts
+
+    def offset_of(self, line: int, column: int) -> int:
+        """The offset in `text` of a 1-based line and column."""
+        starts = self._line_starts()
+        line = min(max(line, 1), len(starts))
+        return starts[line - 1] + max(column - 1, 0)
+
+    def span_loc(self, offset: int, length: int) -> Location:
+        """The Location of `length` characters from `offset` in `text` (on one line)."""
+        starts = self._line_starts()
+        line = bisect.bisect_right(starts, offset)
+        column = offset - starts[line - 1] + 1
+        return Location(self.rel, line, column, line, column + length)
 
     def find_loc(self, line: int, needle: str, end_line: int | None = None) -> Location:
         """The location of `needle` on `line` (or the first line up to `end_line` holding it);
