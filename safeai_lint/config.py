@@ -114,6 +114,21 @@ def _alerts(value: Any) -> str | None:
     return None
 
 
+def _regex_lists(value: Any) -> str | None:
+    expected = "a mapping of signal names to lists of regular expressions"
+    if not isinstance(value, dict):
+        return expected
+    for name, patterns in value.items():
+        if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+            return f"{expected} ({name!r}: a non-empty list of strings)"
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                return f"{expected} ({name!r}: {pattern!r} is not a valid regular expression: {exc})"
+    return None
+
+
 def _optional_int(value: Any) -> str | None:
     return None if value is None else _int(1)(value)
 
@@ -140,6 +155,7 @@ POLICY_KEYS: dict[str, Check] = {
     "required-metrics": _str_list,
     "metric-equivalents": _map_of_lists,
     "required-alerts": _alerts,
+    "alert-signals": _regex_lists,
     "embedding-dimension": _optional_int,
 }
 SETTING_KEYS = (

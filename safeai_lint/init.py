@@ -73,6 +73,11 @@ POLICY_SCHEMAS: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "alert-signals": {
+        "type": "object",
+        "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "regex"}},
+        "description": "Signal -> regular expressions matching the metric names that carry it. Merged key by key with the built-in table.",
+    },
     "embedding-dimension": {"type": ["integer", "null"], "minimum": 1},
 }
 

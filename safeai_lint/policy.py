@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from .catalog import rules_dir
 
 # Maps merged key by key with the user's values; every other key is replaced whole.
-MERGED_MAPS = ("version-lock", "metric-equivalents", "required-alerts")
+MERGED_MAPS = ("version-lock", "metric-equivalents", "required-alerts", "alert-signals")
 
 Policy = Mapping[str, Any]
 

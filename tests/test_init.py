@@ -55,6 +55,9 @@ def test_builtin_policy_is_a_valid_config():
     {"max-gpus-per-pod": 0},
     {"waivers": [{"rule": "SAI101", "reasons": "typo"}]},
     {"unknown-key": 1},
+    {"alert-signals": {"vram": "gpu_mem"}},
+    {"alert-signals": {"vram": []}},
+    {"alert-signals": {"vram": ["gpu_mem("]}},
 ])
 def test_schema_and_validator_reject_the_same_bad_values(raw):
     assert list(_validator().iter_errors(raw)), raw
@@ -67,6 +70,7 @@ def test_schema_and_validator_reject_the_same_bad_values(raw):
     {"waivers": [{"rule": "SAI101", "paths": "requirements.txt", "reason": "x", "until": "2027-03-31", "report": "r.md"}]},
     {"memory-headroom": "512Mi", "breaker-window": "1m30s", "embedding-dimension": None, "max-file-size": "5MB"},
     {"select": ["SAI1", "version-mismatch"], "per-file-ignores": {"tests/**": ["SAI101"]}},
+    {"alert-signals": {"vram": ["(?i)hbm_used", "gpu_mem"], "queue-depth": ["num_requests_waiting"]}},
 ])
 def test_schema_and_validator_accept_the_same_good_values(raw):
     _validator().validate(raw)

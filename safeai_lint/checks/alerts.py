@@ -22,13 +22,6 @@ from ..project import Project
 from . import Check
 from .observability import repo_anchor
 
-# Which metric names carry a signal. A required alert may override this with its own
-# `metrics:` list of regular expressions in the policy.
-_SIGNAL_METRICS = {
-    "vram": r"(?i)(gpu_memory|gpu_mem_|vram|fb_used|framebuffer|memory_used_bytes)",
-    "latency-p99": r"(?i)(latency|duration|response_time|request_time|seconds|_ms(_|$)|milliseconds)",
-    "error-rate-5xx": r".",
-}
 _RATIO_NAME = re.compile(r"(?i)(ratio|perc|percent|fraction|util)")
 _RATIO_SIGNALS = {"vram", "error-rate-5xx"}
 _SIGNAL_TEXT = {"vram": "GPU VRAM", "latency-p99": "P99 inference latency", "error-rate-5xx": "5xx error rate"}
@@ -43,7 +36,7 @@ class _Required:
     for_seconds: float | None
     for_text: str
     severity: str
-    metrics: re.Pattern[str]
+    metrics: tuple[re.Pattern[str], ...]  # a metric name matching any of them carries the signal
 
 
 @dataclass(frozen=True)
@@ -55,6 +48,7 @@ class _Candidate:
 
 def _required(policy: Policy) -> list[_Required]:
     out = []
+    signals = policy.get("alert-signals") or {}
     table = policy.get("required-alerts") or {}
     for key, spec in table.items() if isinstance(table, dict) else ():
         if not isinstance(spec, dict) or not isinstance(spec.get("signal"), str):
@@ -69,13 +63,16 @@ def _required(policy: Policy) -> list[_Required]:
                 threshold /= 100  # the policy wrote a percent
         if threshold is None:
             continue
+        # the alert's own `metrics:`, else the policy's `alert-signals` for its signal
         patterns = spec.get("metrics")
-        if isinstance(patterns, list) and all(isinstance(p, str) for p in patterns) and patterns:
-            metrics = re.compile("|".join(f"(?:{p})" for p in patterns))
-        elif signal in _SIGNAL_METRICS:
-            metrics = re.compile(_SIGNAL_METRICS[signal])
-        else:
+        if not (isinstance(patterns, list) and patterns and all(isinstance(p, str) for p in patterns)):
+            patterns = signals.get(signal) if isinstance(signals, dict) else None
+        if not (isinstance(patterns, list) and patterns and all(isinstance(p, str) for p in patterns)):
             continue  # a signal we do not know how to recognise
+        try:  # one by one: each may carry its own inline flags, like (?i)
+            metrics = tuple(re.compile(p) for p in patterns)
+        except re.error:
+            continue  # the config validator reports it
         for_raw = spec.get("for")
         out.append(_Required(
             str(key), signal, str(spec.get("op") or ">"), threshold,
@@ -109,7 +106,7 @@ def _fits(req: _Required, c: PromComparison) -> bool:
     """Is this comparison an alert on the requirement's signal, in its direction?"""
     if _direction(c.op) != _direction(req.op):
         return False
-    if not any(req.metrics.search(m) for m in c.metrics):
+    if not any(pattern.search(m) for pattern in req.metrics for m in c.metrics):
         return False
     if req.signal == "vram":
         return c.ratio or c.scale == 100 or any(_RATIO_NAME.search(m) for m in c.metrics)
