@@ -76,14 +76,15 @@ def test_one_dockerfile_check_reads_no_yaml_and_no_cache(tmp_path: Path) -> None
     """The pre-commit case outside git: one Dockerfile. The default policy and compat table
     come from their JSON twins (no PyYAML), package names are normalised without
     packaging.utils (which loads packaging.tags, sysconfig, logging), one file never opens the
-    cache (no pickle) and a clean file needs no fingerprint (no OpenSSL through hashlib)."""
+    cache (no pickle), a clean file needs no fingerprint (no OpenSSL through hashlib), and the
+    Python source layer is not loaded for a file that is not Python."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "Dockerfile").write_text("FROM python:3.11.4-slim@sha256:" + "a" * 64 + "\nRUN pip install torch==2.1.0\n", encoding="utf-8")
     code, modules, _ = _probe_all(tmp_path, "run", "check", "Dockerfile", cwd=project)
     assert code == 0
     assert "dockerfile" in modules  # the Dockerfile really was parsed
-    assert sorted(modules & {"yaml", "pickle", "packaging.utils", "packaging.tags", "hashlib", "safeai_lint.cache"}) == []
+    assert sorted(modules & {"yaml", "pickle", "packaging.utils", "packaging.tags", "hashlib", "safeai_lint.cache", "safeai_lint.sources.python"}) == []
 
 
 def test_probe_sees_rich_when_it_is_imported(tmp_path: Path) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..extract.python_serving import OBJECT_STORE
-from ..extract.serving import UNKNOWN, commands
+from ..extract.serving import OBJECT_STORE, UNKNOWN, commands
 from ..facts import Location, ModelLoad, ServingLaunch, StartCommand, WeightDownload, Workload
 from ..findings import Finding
 from ..policy import Policy

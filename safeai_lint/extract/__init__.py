@@ -25,7 +25,7 @@ REGISTRY: tuple[tuple[str, str, str], ...] = (
     ("yaml", "k8s", "kubernetes"),
     ("yaml", "compose", "compose"),
     ("yaml", "python_serving", "config_token_budgets"),
-    ("dockerfile", "python_serving", "dockerfile_launches"),
+    ("dockerfile", "dockerfile_serving", "dockerfile_launches"),
     ("python", "python_serving", "python_launches"),
     ("dockerfile", "dockerfile", "extract"),
     ("yaml", "environments", "yaml_surfaces"),

@@ -1,24 +1,22 @@
-"""Serving launches and model loading outside Kubernetes/Compose:
+"""Serving launches and model loading in Python code and YAML app configs (Dockerfiles:
+dockerfile_serving.py; Kubernetes/Compose: the workload extractors):
 
 - Python: `vllm.LLM(...)` / `sglang.Engine(...)` (keyword arguments mapped onto the engine's
   flag names), `*ForCausalLM.from_pretrained(...)` and `.half()`,
   `torch.cuda.set_per_process_memory_fraction(x)`, boto3 downloads of weights, and module
   constants such as `MAX_INPUT_TOKENS = 8192`;
-- Dockerfile: the final stage's ENTRYPOINT + CMD + ENV as a serving launch, and its start
-  commands (for SAI205/SAI602);
 - YAML app configs: token-budget keys (`max_input_tokens: 8192`).
 """
 from __future__ import annotations
 
 import ast
 import re
-import shlex
 from typing import Any, Iterator
 
-from ..facts import Location, MemoryFraction, ModelLoad, ServingLaunch, StartCommand, TokenBudget, WeightDownload
+from ..facts import Location, MemoryFraction, ModelLoad, ServingLaunch, TokenBudget, WeightDownload
 from ..sources.base import SourceText
 from ..sources.python import PythonModule, module, node_loc
-from .serving import UNKNOWN, build_launch, split_script
+from .serving import OBJECT_STORE, UNKNOWN, build_launch
 
 _CONSTRUCTORS = {"vllm.LLM": "vllm", "vllm.entrypoints.llm.LLM": "vllm", "sglang.Engine": "sglang",
                  "sglang.srt.entrypoints.engine.Engine": "sglang"}
@@ -27,7 +25,6 @@ _LM_CLASS = re.compile(r"(ForCausalLM|ForSeq2SeqLM)$")
 _QUANT_KW = ("quantization_config", "load_in_4bit", "load_in_8bit")
 _BUDGET_NAME = re.compile(r"^(max_?(input|prompt|context)_?tokens?|token_?budget|max_?input_?length)$", re.I)
 _WEIGHTS = re.compile(r"model|weight|checkpoint|ckpt|safetensors|\.bin\b|\.gguf|\.pt\b", re.I)
-OBJECT_STORE = re.compile(r"^(s3|s3a|gs|az|abfss?)://", re.I)
 
 
 def _literal(node: ast.AST) -> Any:
@@ -162,56 +159,6 @@ def _launch(src: SourceText, call: ast.Call, engine: str, env: dict[str, str]) -
         flags.append(("--" + kw.arg.replace("_", "-"), value, kloc))
     return ServingLaunch(engine, loc, "python", model=model if model != UNKNOWN else "", model_location=model_loc,
                          flags=tuple(flags), env=tuple((k, v, loc) for k, v in env.items()), opaque=opaque)
-
-
-# --- Dockerfile ------------------------------------------------------------------------------
-
-
-def _words(src: SourceText, instr: Any) -> list[tuple[str, Location]]:
-    where = Location(src.rel, instr.start_line, 1, instr.end_line, len(src.line_text(instr.end_line)) + 1)
-    if instr.json:
-        out = []
-        for arg in instr.args:
-            found = split_script(src, arg, where) if arg and not any(ch.isspace() for ch in arg) else []
-            out.append((arg, found[0][1] if len(found) == 1 else where))
-        return out
-    # shell form: Docker runs `/bin/sh -c "<text>"`
-    return [("sh", where), ("-c", where), (" ".join(instr.args), where)]
-
-
-def _root_image(model: Any, stage: Any) -> str:
-    seen = 0
-    while stage is not None and stage.parent >= 0 and seen < 64:
-        stage = model.stages[stage.parent]
-        seen += 1
-    return stage.base_resolved if stage is not None else ""
-
-
-def dockerfile_launches(src: SourceText) -> Iterator[object]:
-    try:
-        from ..sources.dockerfile import dockerfile
-    except ImportError:
-        return
-    model = dockerfile(src)
-    stage = model.final_stage if model is not None else None
-    if stage is None:
-        return
-    entry, cmd = stage.entrypoint, stage.cmd
-    if entry is None and cmd is None:
-        return
-    image = _root_image(model, stage)
-    words = [*(_words(src, entry) if entry else []), *(_words(src, cmd) if cmd else [])]
-    env = [(name, value, Location(src.rel, line, 1, line, len(src.line_text(line)) + 1)) for name, value, line in stage.env_items]
-    last = cmd or entry
-    where = Location(src.rel, last.start_line, 1, last.start_line, len(src.line_text(last.start_line)) + 1)
-    launch = build_launch(src, words, env, image=image, only_args=entry is None, location=where, surface="dockerfile")
-    if launch is not None:
-        yield launch
-    for instr in (entry, cmd):
-        if instr is not None and instr.start_line > 0:
-            loc = Location(src.rel, instr.start_line, 1, instr.start_line, len(src.line_text(instr.start_line)) + 1)
-            text = shlex.join(instr.args) if instr.json else " ".join(instr.args)
-            yield StartCommand(text, loc, "dockerfile", image, launch is not None)
 
 
 # --- YAML app configs -------------------------------------------------------------------------

@@ -83,6 +83,9 @@ _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 # --- tokenising command lines ---------------------------------------------------------------
 
 
+# Where weights must not be fetched from at start-up (SAI603): object-store URLs.
+OBJECT_STORE = re.compile(r"^(s3|s3a|gs|az|abfss?)://", re.I)
+
 _PUNCT = ";&|()\n"
 
 
