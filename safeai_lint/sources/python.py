@@ -2,11 +2,13 @@
 really is (`import tenacity as t` makes `t.retry` mean `tenacity.retry`).
 
 Parsing is the most expensive step of a scan, so `interesting()` first asks, on the raw text,
-whether the file mentions any module a Python rule cares about; only then is an AST built.
+whether the file mentions any module a Python rule cares about; only then is an AST built,
+and only of the parts of the module a rule can read (`python_relevant`).
 """
 from __future__ import annotations
 
 import ast
+import bisect
 import sys
 import gc
 import re
@@ -15,6 +17,7 @@ from typing import Any, Callable
 
 from ..facts import Location
 from .base import SourceText
+from .python_relevant import relevant_source
 
 # Modules some Python rule cares about. A file that mentions none of them is never parsed.
 _INTERESTING = re.compile(
@@ -217,7 +220,9 @@ def _parse(src: SourceText) -> PythonModule | None:
     if paused:
         gc.disable()
     try:
-        tree = ast.parse(src.text, filename=src.rel)
+        mod = _parse_relevant(src)
+        if mod is None:
+            mod = PythonModule(ast.parse(src.text, filename=src.rel))
     except SyntaxError as exc:
         # the grammar is this interpreter's: say which, since newer syntax (3.12 f-strings) fails
         # on 3.11 - and the standard's lock is Python 3.11, so such code breaks it anyway
@@ -233,8 +238,30 @@ def _parse(src: SourceText) -> PythonModule | None:
     finally:
         if paused:
             gc.enable()
-    mod = PythonModule(tree)
     mod.names = _import_table(mod.of(ast.Import, ast.ImportFrom))
+    return mod
+
+
+def _parse_relevant(src: SourceText) -> PythonModule | None:
+    """The parts of the module a rule can read (`python_relevant`), parsed; None when that is
+    the whole module or the cut went wrong (then the caller parses it all and reports the
+    syntax error a full parse finds)."""
+    cut = relevant_source(src.text)
+    if cut is None:
+        return None
+    text, dropped = cut
+    try:
+        mod = PythonModule(ast.parse(text, filename=src.rel))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    firsts = [first for first, _ in dropped]
+    for node in mod.of(ast.Constant, ast.JoinedStr):
+        end = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        if end > node.lineno:  # type: ignore[attr-defined]
+            # a multi-line string over a blanked stretch: a "top-level line" was inside it
+            n = bisect.bisect_right(firsts, end) - 1
+            if n >= 0 and dropped[n][1] >= node.lineno:  # type: ignore[attr-defined]
+                return None
     return mod
 
 
