@@ -17,7 +17,7 @@ from . import suppress
 from .catalog import RuleDoc, RuleHead, rule_index
 from .config import Config, find_config, load_config
 from .discover import SourceFile, classify, discover, git_root, inside
-from .facts import Diagnostic, FileFacts, Location, Suppression
+from .facts import Diagnostic, FileFacts, Location, Record, Suppression
 from .findings import Finding
 from .project import Project
 from .sources.base import SourceText
@@ -216,20 +216,25 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _locations(obj: object) -> Iterable[Location]:
-    if isinstance(obj, Location):
-        yield obj
-    elif isinstance(obj, (tuple, list)):
-        for item in obj:
-            yield from _locations(item)
-    elif dataclasses.is_dataclass(obj):
-        names = _FIELDS.get(type(obj))
-        if names is None:
-            names = tuple(f.name for f in dataclasses.fields(obj) if f.name not in ("specifier", "surface", "message"))
-            _FIELDS[type(obj)] = names
-        for name in names:
-            value = getattr(obj, name)
-            if isinstance(value, (Location, tuple, list)) or dataclasses.is_dataclass(value):
-                yield from _locations(value)
+    """Every Location inside a fact (or a list or tuple of them), depth first."""
+    out: list[Location] = []
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Location):
+            out.append(item)
+        elif isinstance(item, (tuple, list)):
+            stack.extend(value for value in reversed(item) if isinstance(value, (Record, tuple, list)))
+        elif isinstance(item, Record):
+            names = _FIELDS.get(type(item))
+            if names is None:
+                names = tuple(f for f in item.__dataclass_fields__ if f not in ("specifier", "surface", "message"))  # type: ignore[attr-defined]
+                _FIELDS[type(item)] = names
+            for name in reversed(names):
+                value = getattr(item, name)
+                if isinstance(value, (Record, tuple, list)):
+                    stack.append(value)
+    return out
 
 
 def _referenced_lines(src: SourceText, facts: list[object]) -> dict[int, str]:

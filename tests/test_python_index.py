@@ -127,6 +127,12 @@ LINES = [
     "--extra-index-url https://download.pytorch.org/whl/cu118", "foo.whl", "foo.tar.gz", "foo(>=1.0)",
     "zope.interface==6.0", "${FOO}==1", "foo=1.0", "foo bar", "git+https://x/y#egg=foo", "# -*- coding: utf-16 -*-",
     "foo==1.0 # café", "foo==1.0 \\", "torch==2.1.0+cu121 ; platform_system == 'Linux'", "foo\x0cbar==1",
+    # index options alone on a line, as the fast path reads them, and near-misses it leaves to pip
+    "--index-url https://x.example/simple", "-i https://x.example/simple", "--extra-index-url=https://download.pytorch.org/whl/cu121",
+    "--extra-index-url = https://x.example/simple", "--find-links https://x.example/links", "-f ./wheels",
+    "--trusted-host pypi.internal  # ours", "--index-url \"https://x.example/simple\"", "--index-url ${INDEX_URL}",
+    "--extra-index-url https://a.example https://b.example", "-ihttps://x.example/simple", "-i=https://x.example",
+    "--index-url", "--no-index", "--pre", "-c constraints.txt", "--hash=sha256:ab",
 ]
 
 
@@ -150,7 +156,8 @@ def test_requirements_fast_path_reads_like_pip(line: str, monkeypatch: pytest.Mo
 def test_plain_file_takes_the_fast_path_and_never_imports_pip_requirements_parser() -> None:
     plain = "# pinned\ntorch==2.1.0+cu118\ntransformers>=4.34 ; python_version >= '3.9'\n\nvllm[all]==0.2.1\n"
     assert python_deps._plain_requirements(plain) is not None
-    assert python_deps._plain_requirements(plain + "--index-url https://x/simple\n") is None
+    assert python_deps._plain_requirements(plain + "--index-url https://x/simple\n") is not None
+    assert python_deps._plain_requirements(plain + "-r other.txt\n") is None
     code = (
         "import sys\nfrom safeai_lint.extract.python_deps import requirements\n"
         "from safeai_lint.sources.base import SourceText\n"

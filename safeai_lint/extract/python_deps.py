@@ -7,6 +7,7 @@ wheel-index URLs become `CudaBuild`.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, Iterable, Iterator
@@ -18,6 +19,18 @@ from ..sources import specs
 from ..sources.base import SourceText
 
 # --- requirement strings ------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def _memo_requirement(text: str) -> Requirement:
+    return Requirement(text)
+
+
+def _requirement(text: str) -> Requirement:
+    """`Requirement(text)`, memoised for short strings (read only: the same object comes back
+    for the same text). Why: a monorepo pins the same packages in every service, and packaging
+    parses each line through its own tokenizer (~30 us)."""
+    return _memo_requirement(text) if len(text) <= 200 else Requirement(text)
 
 
 def _name_loc(src: SourceText, line: int, name: str, end_line: int | None = None) -> Location:
@@ -53,7 +66,7 @@ def _requirement_facts(src: SourceText, req: Requirement, loc: Location, surface
 
 def _pep508(src: SourceText, text: str, line: int, surface: str, end_line: int | None = None) -> Iterator[object]:
     try:
-        req = Requirement(text)
+        req = _requirement(text)
     except InvalidRequirement:
         return
     yield from _requirement_facts(src, req, _name_loc(src, line, req.name, end_line), surface)
@@ -124,9 +137,17 @@ _ARCHIVE = re.compile(r"\.(whl|zip|tar|tgz|tbz|txz|tlz|lz|lzma|xz|bz2|gz)", re.I
 _ENCODING_COMMENT = re.compile(r"coding[:=]")
 
 
-def _plain_requirements(text: str) -> list[tuple[int, Requirement]] | None:
-    """(line, requirement) of every line when the file is only PEP 508 requirements, comments
-    and blank lines as pip reads them; None when pip's own grammar is needed."""
+# An index option alone on its line, one plain value: `--extra-index-url https://...` (the
+# PyTorch wheel index is in half the requirements files that pin torch).
+_INDEX_LINE = re.compile(r"(--index-url|--extra-index-url|--find-links|--trusted-host)(?:=|[ \t]+)([^\s\"'$=]+)"
+                         r"|(-i|-f)[ \t]+([^\s\"'$=-][^\s\"'$]*)")
+_SHORT = {"-i": "--index-url", "-f": "--find-links"}
+
+
+def _plain_requirements(text: str) -> tuple[list[tuple[int, str, str]], list[tuple[int, Requirement]]] | None:
+    """(index options as (line, long flag, value), (line, requirement) of every requirement)
+    when the file is only PEP 508 requirements, index options, comments and blank lines as
+    pip reads them; None when pip's own grammar is needed."""
     if not text.isascii():  # the parser re-decodes bytes by BOM, coding comment or locale
         return None
     if "\\" in text:  # a backslash at the end of a line joins the next one to it
@@ -134,28 +155,47 @@ def _plain_requirements(text: str) -> list[tuple[int, Requirement]] | None:
     if any(line.startswith("#") and _ENCODING_COMMENT.search(line) for line in text.split("\n")[:2]):
         return None
     out: list[tuple[int, Requirement]] = []
+    options: list[tuple[int, str, str]] = []
     for number, raw in enumerate(text.splitlines(), 1):  # the parser splits the same way
         line = _COMMENT.sub("", raw).strip()
         if not line:
             continue
+        if line.startswith("-"):
+            option = _INDEX_LINE.fullmatch(line)
+            if option is None:
+                return None
+            flag, value = (option.group(1), option.group(2)) if option.group(1) else (_SHORT[option.group(3)], option.group(4))
+            options.append((number, flag, value))
+            continue
         if _NOT_PLAIN.search(line) or _ARCHIVE.search(line):
             return None
         try:
-            req = Requirement(line)
+            req = _requirement(line)
         except Exception:  # noqa: BLE001 - pip's own error message is the one to show
             return None
         if req.url or any(str(spec).endswith("]") for spec in req.specifier):
             return None
         out.append((number, req))
-    return out
+    return options, out
+
+
+def _index_option(src: SourceText, line: int, flag: str, value: str) -> Iterator[object]:
+    loc = src.find_loc(line, value)
+    yield PackageSource(value, flag, loc)
+    cuda = specs.cuda_of_build(value) if "/whl/" in value else None
+    if cuda:
+        yield CudaBuild("torch", cuda, loc, "requirements")
 
 
 def requirements(src: SourceText) -> Iterable[object]:
     text = _bounded(src)
     plain = _plain_requirements(text)
     if plain is not None:
+        options, reqs = plain
         facts: list[object] = []
-        for line, req in plain:
+        for line, flag, value in options:  # pip's parser lists options before requirements
+            facts.extend(_index_option(src, line, flag, value))
+        for line, req in reqs:
             facts.extend(_requirement_facts(src, req, _name_loc(src, line, req.name, line), "requirements"))
         return facts
     try:
@@ -173,11 +213,7 @@ def requirements(src: SourceText) -> Iterable[object]:
             if not values:
                 continue
             for value in [values] if isinstance(values, str) else values:
-                loc = src.find_loc(option.line_number or 1, value)
-                facts.append(PackageSource(value, flag, loc))
-                cuda = specs.cuda_of_build(value) if "/whl/" in value else None
-                if cuda:
-                    facts.append(CudaBuild("torch", cuda, loc, "requirements"))
+                facts.extend(_index_option(src, option.line_number or 1, flag, value))
     for req in parsed.requirements:
         line = req.line_number or 1
         end = line + req.line.count("\n") if req.line else line
@@ -384,7 +420,7 @@ def pipfile(src: SourceText) -> Iterable[object]:
 
 def _requirement_from_spec(src: SourceText, name: str, spec: str, loc: Location, surface: str) -> Iterator[object]:
     try:
-        req = Requirement(f"{name}{spec}")
+        req = _requirement(f"{name}{spec}")
     except InvalidRequirement:
         return
     yield from _requirement_facts(src, req, loc, surface)
