@@ -133,14 +133,37 @@ def _git_files(root: Path, folder: Path) -> list[str] | None:
     return sorted({(f"{prefix}/{n}" if prefix != "." else n) for n in names if n})
 
 
-def _walk(root: Path, folder: Path) -> list[str]:
+def _walk(root: Path, folder: Path) -> tuple[list[str], set[str]]:
+    """Files below `folder` (paths relative to `root`, sorted) and which of them are symlinks.
+
+    Like `os.walk(followlinks=False)`: a symlink to a folder is not entered, unreadable
+    folders are skipped. Why not os.walk: it throws away the directory entries, whose cached
+    file type answers "is this a symlink?" without one more system call per file.
+    """
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS)
-        below = os.path.relpath(dirpath, root)  # string work: pathlib per file cost 1 s per 16,000 files
-        prefix = "" if below == "." else below.replace(os.sep, "/") + "/"
-        found.extend(prefix + name for name in filenames)
-    return sorted(found)
+    links: set[str] = set()
+    below = os.path.relpath(folder, root)  # string work: pathlib per file cost 1 s per 16,000 files
+    pending = [(str(folder), "" if below == "." else below.replace(os.sep, "/") + "/")]
+    while pending:
+        path, prefix = pending.pop()
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    if is_dir:
+                        if entry.name not in PRUNED_DIRS and not entry.is_symlink():
+                            pending.append((entry.path, prefix + entry.name + "/"))
+                        continue
+                    found.append(prefix + entry.name)
+                    if entry.is_symlink():
+                        links.add(prefix + entry.name)
+        except OSError:
+            continue
+    found.sort()
+    return found, links
 
 
 def inside(root: Path, path: Path) -> bool:
@@ -163,8 +186,9 @@ def discover(root: Path, targets: list[Path], exclude: tuple[str, ...], use_git:
         if target.is_dir() and not target.is_symlink():
             target_rel = "" if target == root else target.relative_to(root).as_posix()
             listed = (_git_files(root, target) if use_git else None)
+            links: set[str] | None = None  # git does not say which files are symlinks
             if listed is None:
-                listed = _walk(root, target)
+                listed, links = _walk(root, target)
             for rel in listed:
                 below = rel[len(target_rel) + 1 :] if target_rel else rel
                 if any(part in PRUNED_DIRS for part in below.split("/")[:-1]):
@@ -175,7 +199,7 @@ def discover(root: Path, targets: list[Path], exclude: tuple[str, ...], use_git:
                 if kind is None:
                     continue
                 full = os.path.join(root, rel)
-                if os.path.islink(full) and not inside(root, Path(full)):
+                if (rel in links if links is not None else os.path.islink(full)) and not inside(root, Path(full)):
                     continue
                 files[rel] = SourceFile(rel, full, kind)
         else:

@@ -64,6 +64,13 @@ def test_symlinks_do_not_escape_the_root_and_loops_end(tmp_path):
     assert hits(lint([str(root)], cwd=root)) == set()
 
 
+def test_symlink_to_a_file_inside_the_root_is_read(tmp_path):
+    root = write_tree(tmp_path / "repo", {"svc/requirements.txt": "torch>=2.0\n"})
+    os.symlink(root / "svc" / "requirements.txt", root / "requirements.txt")
+    os.symlink(root / "svc", root / "svc-link")  # a linked folder is not entered: no third finding
+    assert hits(lint([str(root)], cwd=root)) == {("SAI102", "svc/requirements.txt", 1), ("SAI102", "requirements.txt", 1)}
+
+
 def test_fifo_named_like_a_requirements_file_does_not_block(tmp_path):
     os.mkfifo(tmp_path / "requirements.txt")
     result = scan(tmp_path, {})

@@ -149,7 +149,7 @@ def expand_words(src: SourceText | None, words: Sequence[Word]) -> list[Word]:
                     out.extend(split_script(src, script, sloc))
                     out.append((";", sloc))
                 return out
-        if any(ch.isspace() for ch in text.strip()) or any(s in text for s in ("&&", "||", ";")):
+        if len(text.split()) > 1 or "&&" in text or "||" in text or ";" in text:  # whitespace inside
             out.extend(split_script(src, text, loc))
         else:
             out.append((text, loc))

@@ -193,8 +193,9 @@ _CHAIN_OP = re.compile(r"[-+*/%@&|^~.(\[]|<<|>>|\b(?:not|if|lambda|await)\b")
 
 def _too_big(text: str) -> tuple[int, str] | None:
     """(line, why) when parsing `text` would cost far more than any real module does."""
-    if len(text) > MAX_CHAIN:
-        for number, line in enumerate(text.split("\n"), 1):
+    lines = text.split("\n") if len(text) > MAX_CHAIN else ()
+    if lines and max(map(len, lines)) > MAX_CHAIN:
+        for number, line in enumerate(lines, 1):
             if len(line) <= MAX_CHAIN:
                 continue
             for stretch in re.split(r"[,;]", _STRINGS.sub("", line)):
