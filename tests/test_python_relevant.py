@@ -162,6 +162,21 @@ def test_vector_write_validated_by_its_caller(monkeypatch):
     assert [(w.validated, w.location.line) for w in writes] == [(True, _line(text, "index.add"))]
 
 
+def test_non_ascii_names_propagate(monkeypatch):
+    text = textwrap.dedent('''\
+        from transformers import AutoTokenizer
+
+        токенизатор = AutoTokenizer.from_pretrained("m")
+        ''') + FILLER + textwrap.dedent('''
+
+        def длина(текст):
+            return len(токенизатор(текст))
+        ''')
+    assert _line(text, "def длина") in _kept_lines(text)
+    facts = _same(text, monkeypatch)
+    assert [f.location.line for f in facts.facts if type(f).__name__ == "TokenCountCheck"] == [_line(text, "return len(")]
+
+
 def test_import_inside_try_binds_its_names(monkeypatch):
     text = textwrap.dedent('''\
         try:

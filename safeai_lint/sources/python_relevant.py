@@ -51,10 +51,11 @@ VOCABULARY = frozenset(
 _SPECIAL = {"while": re.compile(r"while\s+(?:True|1)\s*:"), "://": re.compile(r"(?i)https?://"),
             "vector": re.compile(r"(?i)vector\s*\("), "langchain": re.compile(r"(?i)langchain")}
 
-_WORD = re.compile(r"[A-Za-z_]\w*")
+_WORD = re.compile(r"\w+")
 # Every ASCII character that cannot be part of a name becomes a space: `.translate()` then
-# `.split()` gives the words of a text twice as fast as `_WORD.findall` (digits-only and
-# non-ASCII words come along; they only ever keep more).
+# `.split()` gives the words of ASCII text twice as fast as `_WORD.findall` (on other text
+# `translate` takes a slow path, and the regex is used). Digits-only words come along; they
+# only ever keep more.
 _NOT_WORD = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")})
 # A top-level line: one that starts with neither whitespace, a comment nor a closing bracket
 # (searched from the line break: a literal first character makes the search fast).
@@ -90,7 +91,6 @@ def relevant_source(text: str) -> tuple[str, list[tuple[int, int]]] | None:
         return None  # line structure the simple split below does not model: parse it all
     chunks = _chunks(text)
     texts = [text[start:end] for start, end, _ in chunks]
-    spaced = text.translate(_NOT_WORD)
     defs = [i for i, (_, _, is_def) in enumerate(chunks) if is_def]
     droppable, floor = sum(len(texts[i]) for i in defs), len(text) * _WORTH
     if droppable < floor:
@@ -100,14 +100,14 @@ def relevant_source(text: str) -> tuple[str, list[tuple[int, int]]] | None:
     # Functions and classes first, largest first: in dense AI code the big ones mention a
     # word of the vocabulary, and the cut is given up before most of the text is looked at.
     for i in sorted(defs, key=lambda i: -len(texts[i])):
-        words[i] = set(spaced[chunks[i][0] : chunks[i][1]].split())
+        words[i] = _words(texts[i])
         if i in special or "import" in words[i] or not words[i].isdisjoint(VOCABULARY):
             droppable -= len(texts[i])
             if droppable < floor:
                 return None
     for i, (_, _, is_def) in enumerate(chunks):
         if not is_def:
-            words[i] = set(spaced[chunks[i][0] : chunks[i][1]].split())
+            words[i] = _words(texts[i])
     # Rounds of propagation: each round keeps the pieces that mention a word the last one
     # bound. Real modules settle in a few rounds; a long chain of helpers, each the only
     # caller of the next, is parsed whole rather than walked round by round.
@@ -148,6 +148,12 @@ def relevant_source(text: str) -> tuple[str, list[tuple[int, int]]] | None:
             dropped.append((line, line + breaks - piece.endswith("\n")))
         line += breaks
     return "".join(out), dropped
+
+
+def _words(piece: str) -> set[str]:
+    if piece.isascii():
+        return set(piece.translate(_NOT_WORD).split())
+    return set(_WORD.findall(piece))
 
 
 def _bound(piece: str, words: set[str]) -> set[str]:
