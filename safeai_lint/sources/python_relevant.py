@@ -97,17 +97,24 @@ def relevant_source(text: str) -> tuple[str, list[tuple[int, int]]] | None:
         return None
     special = _special_chunks(text, [start for start, _, _ in chunks])
     words: list[set[str]] = [set()] * len(texts)
+    spaced = text.translate(_NOT_WORD) if text.isascii() else ""
+
+    def _words(i: int) -> set[str]:
+        if spaced:
+            return set(spaced[chunks[i][0] : chunks[i][1]].split())
+        return set(_WORD.findall(texts[i]))
+
     # Functions and classes first, largest first: in dense AI code the big ones mention a
     # word of the vocabulary, and the cut is given up before most of the text is looked at.
     for i in sorted(defs, key=lambda i: -len(texts[i])):
-        words[i] = _words(texts[i])
+        words[i] = _words(i)
         if i in special or "import" in words[i] or not words[i].isdisjoint(VOCABULARY):
             droppable -= len(texts[i])
             if droppable < floor:
                 return None
     for i, (_, _, is_def) in enumerate(chunks):
         if not is_def:
-            words[i] = _words(texts[i])
+            words[i] = _words(i)
     # Rounds of propagation: each round keeps the pieces that mention a word the last one
     # bound. Real modules settle in a few rounds; a long chain of helpers, each the only
     # caller of the next, is parsed whole rather than walked round by round.
@@ -148,12 +155,6 @@ def relevant_source(text: str) -> tuple[str, list[tuple[int, int]]] | None:
             dropped.append((line, line + breaks - piece.endswith("\n")))
         line += breaks
     return "".join(out), dropped
-
-
-def _words(piece: str) -> set[str]:
-    if piece.isascii():
-        return set(piece.translate(_NOT_WORD).split())
-    return set(_WORD.findall(piece))
 
 
 def _bound(piece: str, words: set[str]) -> set[str]:
