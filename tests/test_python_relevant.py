@@ -329,3 +329,25 @@ def test_modules_mixed_from_the_examples(monkeypatch, plain, defs):
     except SyntaxError:
         return  # e.g. `from __future__` after other statements
     _same(text, monkeypatch)
+
+
+_PIECES = st.sampled_from([
+    "def f():\n", "    return requests.get(x, timeout=1)\n", "class C:\n", "    x = 1\n", "@d\n", "import requests\n",
+    '"""\n', "'''\n", "else:\n", "x = (\n", ")\n", "while True:\n", "    pass\n", "# c\n", "\n", "\\\n", "async def g():\n",
+    "tok = AutoTokenizer.from_pretrained(m)\n", "    len(tok(x))\n", "\r\n", "\f", "é = 1\n", "@app.post('/x')\n",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=20)), max_size=40))
+def test_a_cut_only_blanks_whole_lines(pieces):
+    text = "".join(pieces)
+    cut = relevant_source(text)
+    if cut is None:
+        return
+    blanked, dropped = cut
+    assert blanked.count("\n") == text.count("\n")
+    for number, (before, after) in enumerate(zip(text.split("\n"), blanked.split("\n")), 1):
+        assert after in (before, ""), number
+        if after != before:
+            assert any(first <= number <= last for first, last in dropped), number
