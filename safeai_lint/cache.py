@@ -14,7 +14,8 @@ version or the size cap starts a new cache.
 Where: the folder the caller names (the CLI: $SAFEAI_LINT_CACHE_DIR, else
 $XDG_CACHE_HOME/safeai-lint, else ~/.cache/safeai-lint), one file per scan root; by default
 outside the scanned tree, since a cache inside the repository could be committed by a pull
-request and would then decide that pull request's findings.
+request and would then decide that pull request's findings. The file of a root not scanned
+for 30 days is deleted by the next save of any root.
 
 Format: pickle, read back through an unpickler that resolves only this package's dataclasses
 (it cannot be made to call anything else). A cache or entry that cannot be read is ignored.
@@ -44,6 +45,10 @@ FORMAT = 1
 _DEPENDENCIES = ("dockerfile", "pip_requirements_parser", "yaml", "packaging", "promql_parser", "tomli")
 # a file modified less than this before it was recorded is re-hashed, not trusted by its stamp
 _RACY_NS = 2_000_000_000
+# the cache of a scan root unused for this long is deleted by the next save (roots come and
+# go: temporary clones, deleted worktrees); a cache in use is touched at most once a day
+PRUNE_AFTER_S = 30 * 86_400
+_TOUCH_AFTER_S = 86_400
 
 Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
@@ -113,7 +118,10 @@ class Cache:
         """Write the cache atomically; a cache that cannot be written is simply not kept.
         Entries are stored as plain tuples around their blobs: saving after one file changed
         re-pickles that file's facts only."""
-        if self.file is None or not self.changed:
+        if self.file is None:
+            return
+        if not self.changed:
+            _touch(self.file)
             return
         import tempfile
 
@@ -133,6 +141,32 @@ class Cache:
         except OSError:
             return
         self.changed = False
+        _prune(self.file.parent, keep=self.file)
+
+
+def _touch(file: Path) -> None:
+    """Mark a cache that was used without change as in use (see PRUNE_AFTER_S)."""
+    try:
+        if time.time() - file.stat().st_mtime > _TOUCH_AFTER_S:
+            os.utime(file)
+    except OSError:
+        pass
+
+
+def _prune(directory: Path, keep: Path) -> None:
+    """Delete the caches of scan roots unused for PRUNE_AFTER_S, and temporary files left by
+    an interrupted save; only names this module writes, never anything else in the folder."""
+    limit = time.time() - PRUNE_AFTER_S
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if not entry.name.endswith(".pickle") or entry.path == str(keep) or not entry.is_file(follow_symlinks=False):
+                    continue
+                stale = limit if not entry.name.startswith(".tmp-") else time.time() - _TOUCH_AFTER_S
+                if entry.stat(follow_symlinks=False).st_mtime < stale:
+                    os.unlink(entry.path)
+    except OSError:
+        pass
 
 
 def open_cache(root: Path, max_file_size: int, directory: Path) -> Cache:

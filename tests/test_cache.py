@@ -8,6 +8,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,31 @@ def test_worker_processes_fill_and_use_the_cache(tmp_path: Path) -> None:
     second = json.loads(_cli(args, root, cache).stdout)
     assert plain == first == second
     assert plain["findings"]
+
+
+def test_caches_of_roots_unused_for_30_days_are_pruned(project: Path, tmp_path: Path) -> None:
+    from safeai_lint.cache import PRUNE_AFTER_S
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old = time.time() - PRUNE_AFTER_S - 3600
+    stale, recent, interrupted, foreign = (cache / n for n in ("0123ab.pickle", "4567ef.pickle", ".tmp-x.pickle", "notes.txt"))
+    for file in (stale, recent, interrupted, foreign):
+        file.write_bytes(b"x")
+    for file in (stale, interrupted, foreign):
+        os.utime(file, (old, old))
+    lint([str(project)], cwd=project, cache_dir=cache)  # a first scan saves its cache: it prunes
+    left = sorted(p.name for p in cache.iterdir())
+    assert stale.name not in left and interrupted.name not in left
+    assert {recent.name, foreign.name, "CACHEDIR.TAG"} <= set(left)
+    assert len([n for n in left if n.endswith(".pickle")]) == 2  # the recent one and this root's
+
+
+def test_a_cache_used_without_change_is_marked_in_use(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    lint([str(project)], cwd=project, cache_dir=cache)
+    (ours,) = [p for p in cache.iterdir() if p.name.endswith(".pickle")]
+    old = time.time() - 10 * 86_400
+    os.utime(ours, (old, old))
+    lint([str(project)], cwd=project, cache_dir=cache)  # nothing changed: not re-written, touched
+    assert ours.stat().st_mtime > time.time() - 3600
