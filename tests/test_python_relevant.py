@@ -5,6 +5,7 @@ every fact, diagnostic and suppression with the full parse."""
 from __future__ import annotations
 
 import ast
+import bisect
 import textwrap
 from pathlib import Path
 
@@ -175,6 +176,18 @@ def test_non_ascii_names_propagate(monkeypatch):
     assert _line(text, "def длина") in _kept_lines(text)
     facts = _same(text, monkeypatch)
     assert [f.location.line for f in facts.facts if type(f).__name__ == "TokenCountCheck"] == [_line(text, "return len(")]
+
+
+def test_special_text_found_after_characters_that_lowercase_longer(monkeypatch):
+    # "İ".lower() is two characters: offsets in a lower-cased copy would point past the URL
+    text = "import requests\n\nNOTE = \"" + "İ" * 60 + "\"\n" + FILLER + textwrap.dedent('''
+
+        def endpoint():
+            return "https://llm.ai.svc.cluster.local/v1/completions"
+        ''')
+    assert _line(text, "def endpoint") in _kept_lines(text)
+    facts = _same(text, monkeypatch)
+    assert any(type(f).__name__ == "AiUsage" and f.location.line == _line(text, "https://") for f in facts.facts)
 
 
 def test_import_inside_try_binds_its_names(monkeypatch):
@@ -351,3 +364,17 @@ def test_a_cut_only_blanks_whole_lines(pieces):
         assert after in (before, ""), number
         if after != before:
             assert any(first <= number <= last for first, last in dropped), number
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([
+    "while True:", "while  1 :", "While True:", "while\tTrue\t:", "https://x", "HTTP://y", "xhttp://", "ftp://z", "://",
+    "vector(3)", "VECTOR (8)", "vectors", "langchain", "LangChain", "\n", "\ndef f():\n", " ", "a", "(", "\nclass C:\n",
+]), max_size=30))
+def test_special_text_found_the_same_by_both_paths(pieces):
+    from safeai_lint.sources.python_relevant import _ANY_SPECIAL, _chunks, _special_chunks
+
+    text = "".join(pieces)
+    starts = [start for start, _, _ in _chunks(text)]
+    expected = {bisect.bisect_right(starts, m.start()) - 1 for m in _ANY_SPECIAL.finditer(text)}
+    assert _special_chunks(text, starts) == expected

@@ -47,9 +47,12 @@ VOCABULARY = frozenset(
 )
 # Text that keeps a function whatever its words: a `while True:` loop (SAI401 judges its
 # retries), a URL (an AI service's address), a SQL `vector(N)` (SAI802), a LangChain module.
-# Looked for as plain substrings of the lower-cased text (fast), then confirmed.
+# Looked for as plain substrings of the lower-cased text (fast), then confirmed where found.
 _SPECIAL = {"while": re.compile(r"while\s+(?:True|1)\s*:"), "://": re.compile(r"(?i)https?://"),
             "vector": re.compile(r"(?i)vector\s*\("), "langchain": re.compile(r"(?i)langchain")}
+_BACK = {"while": 0, "://": 5, "vector": 0, "langchain": 0}  # where a match may start before the substring
+# The same, as one regex over the original text (for text that is not ASCII).
+_ANY_SPECIAL = re.compile(r"while\s+(?:True|1)\s*:|(?i:https?://|vector\s*\(|langchain)")
 
 _WORD = re.compile(r"\w+")
 # Every ASCII character that cannot be part of a name becomes a space: `.translate()` then
@@ -173,15 +176,19 @@ def _bound(piece: str, words: set[str]) -> set[str]:
 
 def _special_chunks(text: str, starts: list[int]) -> set[int]:
     """Chunks (by index, from their start offsets) holding a `_SPECIAL` pattern."""
-    low = text.lower()
     found: set[int] = set()
+    if not text.isascii():  # lower-casing may change the length ("İ"): offsets would drift
+        for match in _ANY_SPECIAL.finditer(text):
+            found.add(bisect.bisect_right(starts, match.start()) - 1)
+        return found
+    low = text.lower()
     for literal, confirm in _SPECIAL.items():
         at = low.find(literal)
         while at >= 0:
-            chunk = bisect.bisect_right(starts, at) - 1
-            begin = max(at - 8, 0)  # "https://" starts 6 characters before "://"
-            if chunk not in found and confirm.search(text, begin, at + 40):
-                found.add(chunk)
+            for start in range(max(at - _BACK[literal], 0), at + 1):
+                if confirm.match(text, start):
+                    found.add(bisect.bisect_right(starts, start) - 1)
+                    break
             at = low.find(literal, at + 1)
     return found
 
