@@ -5,7 +5,7 @@ so a rule can point at it without knowing which file format produced it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field
 
 
 class Record:
@@ -13,8 +13,7 @@ class Record:
 
     Why: `@dataclass` generates these methods for each class by compiling source text, which
     for the ~45 fact classes costs ~25 ms at every start, a sixth of a pre-commit run; facts
-    are declared `@fact` (a frozen dataclass with slots that generates only `__init__` and the
-    frozen `__setattr__`) and share these. Equality and hash are the dataclass ones: same
+    are declared `@fact` (see there) and share these. Equality and hash are the dataclass ones: same
     class, equal fields. Pickling is a call of the constructor with the field values: facts
     cross process boundaries (scan workers) and fill the cache of parsed files, and this loads
     ~40 % faster than the default `__setstate__` of a slotted dataclass.
@@ -41,7 +40,66 @@ class Record:
         return self.__class__, self._values()
 
 
-fact = dataclass(frozen=True, slots=True, eq=False, repr=False)
+class _Frozen(Record):
+    """Records whose fields cannot be assigned after `__init__` (what `frozen=True` gives a
+    dataclass, written once here instead of generated for each class)."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+_PENDING: list[type] = []
+
+
+def fact(cls: type) -> type:
+    """A frozen dataclass with slots whose `__init__` is generated later, together with those
+    of every other fact, by `_make_inits()` at the end of this module.
+
+    Why: `@dataclass` compiles the source of `__init__`, `__setattr__` and `__delattr__` for
+    each class; for ~45 classes that was ~15 ms of every start (a tenth of a pre-commit run).
+    One compile for all of them costs a fraction of that.
+    """
+    made = dataclass(init=False, slots=True, eq=False, repr=False)(cls)
+    _PENDING.append(made)
+    return made
+
+
+def _make_inits() -> None:
+    """The `__init__` of every `@fact` class, as `@dataclass(frozen=True)` would write it, from
+    one source text compiled once. The text is made only of these classes' own field names
+    (identifiers from this file), never of anything read from a scanned repository."""
+    scope: dict[str, object] = {"_fact_setattr_": object.__setattr__, "_fact_missing_": MISSING}
+    lines = []
+    for n, cls in enumerate(_PENDING):
+        params, body = [], []
+        for name, f in cls.__dataclass_fields__.items():  # type: ignore[attr-defined]
+            if not f.init or f.kw_only or not name.isidentifier():
+                raise TypeError(f"{cls.__name__}.{name}: @fact supports plain positional fields only")
+            if f.default is not MISSING:
+                scope[f"_d{n}_{name}"] = f.default
+                params.append(f"{name}=_d{n}_{name}")
+                body.append(f"    _fact_setattr_(self, {name!r}, {name})")
+            elif f.default_factory is not MISSING:
+                scope[f"_f{n}_{name}"] = f.default_factory
+                params.append(f"{name}=_fact_missing_")
+                body.append(f"    _fact_setattr_(self, {name!r}, _f{n}_{name}() if {name} is _fact_missing_ else {name})")
+            else:
+                params.append(name)
+                body.append(f"    _fact_setattr_(self, {name!r}, {name})")
+        if hasattr(cls, "__post_init__"):
+            body.append("    self.__post_init__()")
+        lines.append(f"def _init{n}(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass"))
+    exec(compile("\n".join(lines), __name__ + " (generated __init__)", "exec"), scope)  # noqa: S102
+    for n, cls in enumerate(_PENDING):
+        init = scope[f"_init{n}"]
+        init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+        cls.__init__ = init  # type: ignore[misc]
+    _PENDING.clear()
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -69,7 +127,7 @@ class Location(Record):
 
 
 @fact
-class VersionDecl(Record):
+class VersionDecl(_Frozen):
     """One declaration of a package or platform component version.
 
     `component` is a normalised name: a PEP 503 package name (`torch`, `transformers`,
@@ -88,7 +146,7 @@ class VersionDecl(Record):
 
 
 @fact
-class PolicySource(Record):
+class PolicySource(_Frozen):
     """A safeai-lint config file in the scanned tree and where it writes each version-lock
     key: (component, value as written, location of the key). SAI005 points at these."""
 
@@ -97,7 +155,7 @@ class PolicySource(Record):
 
 
 @fact
-class CudaBuild(Record):
+class CudaBuild(_Frozen):
     """A package build tied to one CUDA release (`torch==2.1.0+cu118`, `/whl/cu121`)."""
 
     package: str
@@ -107,7 +165,7 @@ class CudaBuild(Record):
 
 
 @fact
-class PackageSource(Record):
+class PackageSource(_Frozen):
     """Where packages come from: an index/find-links URL, a trusted host, a VCS/URL requirement."""
 
     url: str
@@ -119,7 +177,7 @@ class PackageSource(Record):
 
 
 @fact
-class ImageRef(Record):
+class ImageRef(_Frozen):
     """A place that names a container image: a Dockerfile FROM, a container or initContainer
     `image:`, a Compose `image:`, a KServe runtime image.
 
@@ -139,7 +197,7 @@ class ImageRef(Record):
 
 
 @fact
-class PackageInstall(Record):
+class PackageInstall(_Frozen):
     """One package a build step installs (`RUN pip install torch==2.1.0 numpy` gives two).
 
     `manager`: "pip", "uv", "conda", "apt", "apk". `package` is the name as written, `version`
@@ -164,7 +222,7 @@ Entry = tuple[str, str, Location]
 
 
 @fact
-class EnvVar(Record):
+class EnvVar(_Frozen):
     """One container environment variable; `value` is None when it comes from `valueFrom`
     (unknown to us: rules stay silent on it)."""
 
@@ -174,7 +232,7 @@ class EnvVar(Record):
 
 
 @fact
-class Container(Record):
+class Container(_Frozen):
     """One container of a pod template or Compose service, every part with its own line.
 
     `limits`/`requests` hold (resource, value as written, location); Compose
@@ -208,7 +266,7 @@ class Container(Record):
 
 
 @fact
-class AffinityExpr(Record):
+class AffinityExpr(_Frozen):
     """One match expression of a required nodeAffinity term (`term` is the term's index:
     terms are ORed, expressions of one term ANDed)."""
 
@@ -220,7 +278,7 @@ class AffinityExpr(Record):
 
 
 @fact
-class Volume(Record):
+class Volume(_Frozen):
     """A pod volume that matters to a rule: `kind` is "emptyDir-memory", "csi" (with the
     driver in `detail`), "pvc", "hostPath"...; `detail` holds the driver or claim name."""
 
@@ -232,7 +290,7 @@ class Volume(Record):
 
 
 @fact
-class Workload(Record):
+class Workload(_Frozen):
     """One pod template (or Compose service): a Deployment, a CronJob's job template, one of
     a LeaderWorkerSet's two templates, a Ray worker group, a KServe predictor...
 
@@ -276,7 +334,7 @@ class Workload(Record):
 
 
 @fact
-class Service(Record):
+class Service(_Frozen):
     """A Kubernetes Service: what it selects and exposes. `ports` holds (port, location)."""
 
     name: str
@@ -288,7 +346,7 @@ class Service(Record):
 
 
 @fact
-class ServingLaunch(Record):
+class ServingLaunch(_Frozen):
     """One start of an inference engine, whatever surface wrote it.
 
     `engine`: "vllm", "tgi", "sglang", "llama.cpp", "ollama", "nim", "kserve-hf".
@@ -330,7 +388,7 @@ class ServingLaunch(Record):
 
 
 @fact
-class KustomizePatch(Record):
+class KustomizePatch(_Frozen):
     """A file a kustomization.yaml lists as a patch: a partial object, not a workload."""
 
     path: str
@@ -338,7 +396,7 @@ class KustomizePatch(Record):
 
 
 @fact
-class GpuSharing(Record):
+class GpuSharing(_Frozen):
     """A GPU sharing setting of an NVIDIA device-plugin / GPU-operator config:
     `mode` "timeSlicing" (with its `replicas`) or "mps"."""
 
@@ -348,7 +406,7 @@ class GpuSharing(Record):
 
 
 @fact
-class InstancePool(Record):
+class InstancePool(_Frozen):
     """A Karpenter NodePool that provisions GPU nodes, and the instance types its
     requirements allow (`operator` In/NotIn/Exists on an instance-type key)."""
 
@@ -360,7 +418,7 @@ class InstancePool(Record):
 
 
 @fact
-class TokenBudget(Record):
+class TokenBudget(_Frozen):
     """An app-level token budget: a config key or Python module constant named like
     MAX_INPUT_TOKENS / max_prompt_tokens / token_budget, with its literal value."""
 
@@ -370,7 +428,7 @@ class TokenBudget(Record):
 
 
 @fact
-class StartCommand(Record):
+class StartCommand(_Frozen):
     """A command a container runs when it starts, outside Kubernetes/Compose containers:
     a Dockerfile final stage's ENTRYPOINT/CMD. `base_image` is the final stage's FROM;
     `launches` is True when the stage runs a serving launch."""
@@ -383,7 +441,7 @@ class StartCommand(Record):
 
 
 @fact
-class ModelLoad(Record):
+class ModelLoad(_Frozen):
     """Python: a model loaded for inference (`AutoModelForCausalLM.from_pretrained(...)`),
     or `.half()` applied to one (`via` "half"). `quantized` is True when a
     quantization_config / load_in_4bit / load_in_8bit argument is given (or `**kwargs` hides it)."""
@@ -396,7 +454,7 @@ class ModelLoad(Record):
 
 
 @fact
-class MemoryFraction(Record):
+class MemoryFraction(_Frozen):
     """Python: `torch.cuda.set_per_process_memory_fraction(x)` with a literal x."""
 
     value: float
@@ -404,7 +462,7 @@ class MemoryFraction(Record):
 
 
 @fact
-class WeightDownload(Record):
+class WeightDownload(_Frozen):
     """Python: weights fetched from object storage at run time (boto3 `download_file` of a
     model/weight/checkpoint key, `from_pretrained("s3://...")`)."""
 
@@ -417,7 +475,7 @@ class WeightDownload(Record):
 
 
 @fact
-class RetryPolicy(Record):
+class RetryPolicy(_Frozen):
     """One retry mechanism: a tenacity/backoff decorator, a urllib3 Retry, a `while True`
     loop, a client's `max_retries`, a mesh route's retries, an app config retry block.
 
@@ -441,7 +499,7 @@ class RetryPolicy(Record):
 
 
 @fact
-class Timeout(Record):
+class Timeout(_Frozen):
     """A timeout on a call or route: `seconds` (math.inf = none, None = unknown).
 
     `targets` are the hosts, service or cluster names and URLs it reaches; `ai` is True when
@@ -460,7 +518,7 @@ class Timeout(Record):
 
 
 @fact
-class CircuitBreaker(Record):
+class CircuitBreaker(_Frozen):
     """A circuit breaker / outlier detection for `targets` (empty = every call of the app,
     e.g. a pybreaker breaker). `error_rate` is the failure percentage that trips it,
     `enforcing` the share of ejections enforced (Envoy), `window` the evaluation interval in
@@ -478,7 +536,7 @@ class CircuitBreaker(Record):
 
 
 @fact
-class RateLimit(Record):
+class RateLimit(_Frozen):
     """An explicit rate limit: `rps` requests per second (None unknown), keyed by `key`
     ("consumer", "credential", "header", "ip", "service", "path", ...). `name` is the plugin
     or zone name (Kong plugins attach by name); `targets` as for Timeout, empty = global."""
@@ -495,7 +553,7 @@ class RateLimit(Record):
 
 
 @fact
-class Route(Record):
+class Route(_Frozen):
     """A mesh/gateway/ingress route: requests for `hosts` (or paths) go to `destinations`
     (service names or hosts). `plugins` are Kong plugins attached by annotation."""
 
@@ -508,7 +566,7 @@ class Route(Record):
 
 
 @fact
-class BodySizeLimit(Record):
+class BodySizeLimit(_Frozen):
     """A request body cap at the edge: nginx `client_max_body_size`, ingress-nginx
     `proxy-body-size`. `limit_bytes` 0 means unlimited; None when unreadable."""
 
@@ -522,7 +580,7 @@ class BodySizeLimit(Record):
 
 
 @fact
-class TokenizerCall(Record):
+class TokenizerCall(_Frozen):
     """A Hugging Face tokenizer call (`tok(...)`, `.encode`, `.encode_plus`,
     `.batch_encode_plus`, `.apply_chat_template` that tokenizes).
 
@@ -538,7 +596,7 @@ class TokenizerCall(Record):
 
 
 @fact
-class TokenCountCheck(Record):
+class TokenCountCheck(_Frozen):
     """Evidence that a module counts tokens itself: tiktoken encoding, or a `len()` of token
     ids compared with something."""
 
@@ -547,7 +605,7 @@ class TokenCountCheck(Record):
 
 
 @fact
-class GenerationCall(Record):
+class GenerationCall(_Frozen):
     """A `.generate(` call in a torch-importing module, inside a request handler or a loop."""
 
     context: str  # "request handler" or "loop"
@@ -555,14 +613,14 @@ class GenerationCall(Record):
 
 
 @fact
-class CudaCacheRelease(Record):
+class CudaCacheRelease(_Frozen):
     """A `torch.cuda.empty_cache()` call."""
 
     location: Location
 
 
 @fact
-class WebApp(Record):
+class WebApp(_Frozen):
     """A Python web/RPC app created in a module (`app = FastAPI()`, `grpc.server(...)`)."""
 
     framework: str
@@ -570,7 +628,7 @@ class WebApp(Record):
 
 
 @fact
-class AiUsage(Record):
+class AiUsage(_Frozen):
     """Something in a Python module that makes its package serve AI: a `.generate()` call, a
     `vllm.LLM(...)`/`sglang.Engine(...)`, a URL of an AI service."""
 
@@ -579,7 +637,7 @@ class AiUsage(Record):
 
 
 @fact
-class MetricExport(Record):
+class MetricExport(_Frozen):
     """A metric this repo exports: a `prometheus_client` constructor (namespace/subsystem/unit
     joined as the library does) or a Prometheus recording rule.
 
@@ -595,7 +653,7 @@ class MetricExport(Record):
 
 
 @fact
-class PromComparison(Record):
+class PromComparison(_Frozen):
     """One comparison with a number in a PromQL alert expression, read with a real parser.
 
     `op` is normalised so the number is on the right (`0.9 < x` becomes `x > 0.9`).
@@ -616,7 +674,7 @@ class PromComparison(Record):
 
 
 @fact
-class AlertRule(Record):
+class AlertRule(_Frozen):
     """A Prometheus alerting rule (PrometheusRule CRD or a plain rule file).
 
     `for_seconds` is None when `for` is absent; `severity` is "" when the label is absent.
@@ -637,7 +695,7 @@ class AlertRule(Record):
 
 
 @fact
-class LabelSelector(Record):
+class LabelSelector(_Frozen):
     """A Kubernetes label selector: matchLabels pairs and matchExpressions triples."""
 
     match_labels: tuple[tuple[str, str], ...] = ()
@@ -645,7 +703,7 @@ class LabelSelector(Record):
 
 
 @fact
-class MetricsMonitor(Record):
+class MetricsMonitor(_Frozen):
     """A Prometheus Operator ServiceMonitor or PodMonitor.
 
     `namespaces` are the namespaces it looks in: () means its own (`namespace`, "" when not
@@ -662,14 +720,14 @@ class MetricsMonitor(Record):
 
 
 @fact
-class DcgmExporter(Record):
+class DcgmExporter(_Frozen):
     """A deployed NVIDIA dcgm-exporter (an image, or a GPU Operator ClusterPolicy enabling it)."""
 
     location: Location
 
 
 @fact
-class VectorWrite(Record):
+class VectorWrite(_Frozen):
     """A write of vectors to a vector store; `validated` when a NaN/Inf check guards it (same
     function, a same-module helper it calls, or a same-module caller)."""
 
@@ -680,7 +738,7 @@ class VectorWrite(Record):
 
 
 @fact
-class DimensionDecl(Record):
+class DimensionDecl(_Frozen):
     """A declared index/embedding dimension (`dimension=1536`, `VectorParams(size=)`,
     `vector(1536)`, `dim=`, config `embedding_dim`)."""
 
@@ -690,7 +748,7 @@ class DimensionDecl(Record):
 
 
 @fact
-class Suppression(Record):
+class Suppression(_Frozen):
     """One rule silenced by a comment (`# safeai-lint: ignore[SAI101] -- reason`,
     `file-ignore[...]`) or a Kubernetes annotation (`safeai-lint.io/ignore`).
 
@@ -708,7 +766,7 @@ class Suppression(Record):
 
 
 @fact
-class Diagnostic(Record):
+class Diagnostic(_Frozen):
     """A problem with the input itself (SAI001/SAI002), found while reading or parsing."""
 
     rule: str
@@ -717,7 +775,7 @@ class Diagnostic(Record):
 
 
 @fact
-class FileFacts(Record):
+class FileFacts(_Frozen):
     """Everything learnt from one file, as handed from the worker to the checks."""
 
     path: str
@@ -726,3 +784,6 @@ class FileFacts(Record):
     diagnostics: tuple[Diagnostic, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
     lines: dict[int, str] = field(default_factory=dict)  # text of the lines facts point at
+
+
+_make_inits()
