@@ -7,6 +7,7 @@ interpreter and reports the top-level names in `sys.modules` after the work is d
 """
 from __future__ import annotations
 
+import pytest
 import json
 import subprocess
 import sys
@@ -93,3 +94,26 @@ def test_probe_sees_rich_when_it_is_imported(tmp_path: Path) -> None:
     script = _PROBE.replace("import safeai_lint.cli", "import safeai_lint.cli, rich")
     subprocess.run([sys.executable, "-c", script, str(report), "import"], check=True, timeout=120)
     assert "rich" in json.loads(report.read_text())["modules"]
+
+
+def test_fact_classes_behave_as_frozen_dataclasses():
+    # their __init__ is generated in one go (facts._make_inits), not by @dataclass per class
+    import dataclasses
+    import pickle
+
+    from safeai_lint.facts import FileFacts, Location, VersionDecl
+
+    loc = Location("a.txt", 3)
+    decl = VersionDecl("torch", "==2.1.0", loc, surface="requirements")
+    assert (decl.component, decl.location, decl.surface, decl.resolved, decl.local) == ("torch", loc, "requirements", False, "")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decl.component = "numpy"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        VersionDecl("torch")  # type: ignore[call-arg]
+    changed = dataclasses.replace(decl, component="numpy")
+    assert changed.component == "numpy" and decl.component == "torch"
+    assert pickle.loads(pickle.dumps(decl)) == decl and hash(pickle.loads(pickle.dumps(decl))) == hash(decl)
+    assert [f.name for f in dataclasses.fields(VersionDecl)][:3] == ["component", "specifier", "location"]
+    first, second = FileFacts("p", "k"), FileFacts("p", "k")
+    assert first == second and first.lines is not second.lines  # default_factory: a fresh dict each
+    assert not hasattr(decl, "__dict__")  # slots
