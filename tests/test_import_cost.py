@@ -7,11 +7,12 @@ interpreter and reports the top-level names in `sys.modules` after the work is d
 """
 from __future__ import annotations
 
-import pytest
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 HEAVY_AT_IMPORT = ("rich", "jsonschema", "ruamel", "pip_requirements_parser", "dockerfile")
 
