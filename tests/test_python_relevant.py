@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 import textwrap
 from pathlib import Path
 
@@ -378,3 +379,20 @@ def test_special_text_found_the_same_by_both_paths(pieces):
     starts = [start for start, _, _ in _chunks(text)]
     expected = {bisect.bisect_right(starts, m.start()) - 1 for m in _ANY_SPECIAL.finditer(text)}
     assert _special_chunks(text, starts) == expected
+
+
+def test_every_module_the_file_prefilter_knows_keeps_a_function():
+    # python._INTERESTING lets a file through; python_relevant.VOCABULARY keeps a function:
+    # a module named only in the first would pass the file and then lose every function
+    from safeai_lint.sources.python_relevant import VOCABULARY
+
+    pattern = python_source._INTERESTING.pattern
+    modules = pattern[pattern.index("\\b(") + 3 : pattern.index("|\\w*(?:")]  # the module names, before the constants
+    names = set()
+    for alternative in modules.split("|"):
+        if alternative.endswith("2?"):
+            names |= {alternative[:-2], alternative[:-2] + "2"}
+        elif re.fullmatch(r"\w+", alternative):
+            names.add(alternative)
+    assert len(names) > 30
+    assert names - VOCABULARY == set()
