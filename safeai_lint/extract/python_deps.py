@@ -138,7 +138,8 @@ _ENCODING_COMMENT = re.compile(r"coding[:=]")
 
 
 # An index option alone on its line, one plain value: `--extra-index-url https://...` (the
-# PyTorch wheel index is in half the requirements files that pin torch).
+# PyTorch wheel index or a private one), which would otherwise send the whole file to pip's
+# parser.
 _INDEX_LINE = re.compile(r"(--index-url|--extra-index-url|--find-links|--trusted-host)(?:=|[ \t]+)([^\s\"'$=]+)"
                          r"|(-i|-f)[ \t]+([^\s\"'$=-][^\s\"'$]*)")
 _SHORT = {"-i": "--index-url", "-f": "--find-links"}
