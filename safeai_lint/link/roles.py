@@ -178,7 +178,7 @@ def decide_role(w: Workload, launches: Sequence[ServingLaunch], policy: Policy) 
     if w.kind == "InferenceService":
         return "serving", "serving: a KServe InferenceService"
     if w.kind in ("ServingRuntime", "ClusterServingRuntime"):
-        return "serving", f"serving: a KServe {w.kind} no InferenceService in the repo uses (judged on its own)"
+        return "serving", f"serving: a KServe {w.kind} that no InferenceService in the repo uses (judged on its own)"
     if w.kind == "RayService":
         return "serving", "serving: a RayService (Ray Serve)"
     if not w.long_running:
