@@ -314,6 +314,35 @@ def policy_command(
     sys.stdout.write(header + yaml.safe_dump(plain(dict(cfg.policy)), sort_keys=False, default_flow_style=None, width=100))
 
 
+@app.command("inventory")
+def inventory_command(
+    paths: Optional[List[str]] = typer.Argument(None, help="Files or folders (default: the current folder)."),
+    format: str = typer.Option("text", "--format", "-f", help="text or json."),
+    config: Optional[str] = typer.Option(None, "--config", help="Config file (default: found as `check` finds it)."),
+) -> None:
+    """The deployment as safeai-lint understands it: workloads, roles with evidence,
+    accelerators, runtimes, serving launches and their flags, Services, routes, scrape configs."""
+    import json
+
+    from .inventory import build, collect, render_text
+
+    fmt = format.lower()
+    if fmt not in ("text", "json"):
+        raise UsageProblem(f"unknown format {format!r}; choose text or json")
+    for p in paths or ():
+        if not os.path.exists(p):
+            raise UsageProblem(f"no such file or folder: {p}")
+    project, cfg, _ = collect(paths or ["."], config)
+    inv = build(project, cfg.policy)
+    if fmt == "json":
+        from . import __version__ as version
+
+        inv = {"schema_version": inv.pop("schema_version"), "tool": {"name": "safeai-lint", "version": version}, **inv}
+        sys.stdout.write(json.dumps(inv, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(inv))
+
+
 @app.command("init")
 def init_command(
     path: Path = typer.Argument(Path(".safeai-lint.yaml"), help="Where to write the starter config."),

@@ -9,7 +9,6 @@ from typing import Iterable
 from ..facts import (
     AiUsage,
     DcgmExporter,
-    LabelSelector,
     Location,
     MetricExport,
     MetricsMonitor,
@@ -22,10 +21,9 @@ from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
 from . import Check
+from ..link.scrape import SCRAPE, scrape_paths
 from .aiscope import ai_workloads, matches_ai_image, pods_selected_by, reason, serving_workloads
 
-_SCRAPE = "prometheus.io/scrape"
-_KSERVE_SCRAPE = "serving.kserve.io/enable-prometheus-scraping"
 _AI_CODE = ("vllm.LLM", "vLLM engine", "sglang.Engine", ".generate()")
 
 
@@ -79,56 +77,6 @@ def repo_anchor(project: Project, policy: Policy) -> tuple[Location, str] | None
 # --- SAI701 -------------------------------------------------------------------------------
 
 
-def selector_matches(selector: LabelSelector, labels: dict[str, str]) -> bool:
-    """Kubernetes label-selector semantics; an empty selector selects everything. An
-    operator we do not know counts as a match (we stay silent rather than guess)."""
-    for key, value in selector.match_labels:
-        if labels.get(key) != value:
-            return False
-    for key, op, values in selector.match_expressions:
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
-def _same_namespace(a: str, b: str) -> bool:
-    # an unwritten namespace is whatever `kubectl -n` says: assume it may match
-    return not a or not b or a == b
-
-
-def _monitor_sees(monitor: MetricsMonitor, namespace: str) -> bool:
-    if monitor.any_namespace:
-        return True
-    if monitor.namespaces:
-        return not namespace or namespace in monitor.namespaces
-    return _same_namespace(monitor.namespace, namespace)
-
-
-def _scraped(w: Workload, monitors: list[MetricsMonitor], services: list[Service]) -> bool:
-    """`services`: those whose selector picks this workload's pods."""
-    notes = dict(w.pod_annotations) if w.surface == "kubernetes" else dict(w.annotations)
-    if str(notes.get(_SCRAPE, "")).lower() == "true" or str(notes.get(_KSERVE_SCRAPE, "")).lower() == "true":
-        return True
-    labels = dict(w.labels)
-    for monitor in monitors:
-        if monitor.kind == "PodMonitor":
-            if _monitor_sees(monitor, w.namespace) and selector_matches(monitor.selector, labels):
-                return True
-            continue
-        for service in services:
-            if not _same_namespace(service.namespace, w.namespace):
-                continue
-            if _monitor_sees(monitor, service.namespace) and selector_matches(monitor.selector, dict(service.labels)):
-                return True
-    return False
-
-
 def check_scraped(project: Project, policy: Policy) -> Iterable[Finding]:
     monitors = project.all(MetricsMonitor)
     workloads = serving_workloads(project, policy)
@@ -141,13 +89,13 @@ def check_scraped(project: Project, policy: Policy) -> Iterable[Finding]:
     for w in workloads:
         if w.surface == "compose" or not w.long_running:
             continue  # no Prometheus service discovery for Compose; batch pods are not scraped
-        if _scraped(w, monitors, services_of.get(w.id, [])):
+        if scrape_paths(w, monitors, services_of.get(w.id, [])):
             continue
         hint = f"; the repo's {len(monitors)} ServiceMonitor/PodMonitor(s) select other pods" if monitors else ""
         yield Finding(
             "SAI701",
             f"serving workload {w.kind} {w.name} ({reason(project, policy, w)}) is not scraped by Prometheus: no "
-            f"`{_SCRAPE}: \"true\"` on its pod "
+            f"`{SCRAPE}: \"true\"` on its pod "
             f"template and no ServiceMonitor (through a Service selecting its pods) or PodMonitor matches it{hint}",
             w.location,
             subject=w.name,

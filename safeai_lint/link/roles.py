@@ -147,18 +147,18 @@ def _script_word(c: Container) -> str:
 def client_evidence(c: Container) -> str:
     """Why a container is a client (load generator, SDK image, sleep-only toolbox, smoke
     test), or "" when it is not."""
-    word = client_image_word(c.image)
-    if word:
-        return f"client: image {c.image} is a {word} image"
     programs = _programs(c)
-    if programs and programs[0] == "sleep" and all(p in ("sleep", "true", "while", "do", "done") for p in programs):
-        return "client: its command only sleeps (a toolbox pod)"
     for p in programs:
         if p in _CLIENT_PROGRAMS:
             return f"client: runs {p}"
     script = _script_word(c)
     if script:
         return f"client: runs the benchmark script {script}"
+    if programs and programs[0] == "sleep" and all(p in ("sleep", "true", "while", "do", "done") for p in programs):
+        return "client: its command only sleeps (a toolbox pod)"
+    word = client_image_word(c.image)
+    if word:
+        return f"client: runs {image_repository(c.image)} with a {word} tag or name"
     return ""
 
 
@@ -182,8 +182,8 @@ def decide_role(w: Workload, launches: Sequence[ServingLaunch], policy: Policy) 
     if w.kind == "RayService":
         return "serving", "serving: a RayService (Ray Serve)"
     if not w.long_running:
-        what = "starts " + _engines(launches) + " inside a Job" if launches else "runs to completion"
-        return "batch", f"batch: {w.kind} {what}"
+        what = f" that starts {_engines(launches)}" if launches else ""
+        return "batch", f"batch: a {w.kind}{what} (runs to completion)"
     if w.restart_policy in ("Never", "OnFailure"):
         return "batch", f"batch: restartPolicy {w.restart_policy} (runs to completion)"
     serving = [c for c in main if c.name in launched]
@@ -202,6 +202,9 @@ def decide_role(w: Workload, launches: Sequence[ServingLaunch], policy: Policy) 
             return "serving", f"serving: runs the {pattern} image {image_repository(c.image)} with containerPort {c.ports[0][0]}"
         if not c.command:
             return "serving", f"serving: runs the {pattern} image {image_repository(c.image)} with its own entrypoint"
+    control = next((c.image for c in main if matched_ai_image(c.image, policy) and is_control_plane_image(c.image)), "")
+    if control:
+        return "other", f"other: {image_repository(control)} is an operator or controller image, not a model server"
     held = accelerators(w)
     if held:
         for c in main:

@@ -106,8 +106,11 @@ def build_view(project: Project, policy: Policy) -> View:
                 used[runtime.id] = runtime
         w, added = with_operator_additions(w)
         out.append(_deployed(w, launches, policy, runtime, choice, added))
+    # a runtime written several times (one copy per release folder, say) is one cluster
+    # object: a service using one copy uses them all
+    used_names = {(r.kind, r.name, r.namespace) for r in used.values()}
     for r in runtimes:
-        if r.id not in used:
+        if r.id not in used and (r.kind, r.name, r.namespace) not in used_names:
             out.append(_deployed(r, launches_of.get(r.id, []), policy))
     out.sort(key=lambda d: (d.workload.location.path, d.workload.first_line, d.workload.id))
     judged = [*loose, *(s for d in out if d.role == "serving" for s in d.launches)]
