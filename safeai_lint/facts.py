@@ -327,7 +327,8 @@ class Workload(_Frozen):
     part: str = ""  # "leader", "worker", "head", "worker:<group>", "predictor", "transformer"
     restart_policy: str = ""  # the pod's `restartPolicy` as written ("" when absent)
     runtime: str = ""  # KServe predictor.model.runtime: the (Cluster)ServingRuntime it names
-    model_formats: tuple[tuple[str, bool], ...] = ()  # a runtime's supportedModelFormats (name, autoSelect)
+    model_formats: tuple[tuple[str, bool, int], ...] = ()  # a runtime's supportedModelFormats (name, autoSelect, priority)
+    protocols: tuple[str, ...] = ()  # a runtime's protocolVersions; a predictor's protocolVersion
     first_line: int = 0
     last_line: int = 0
 

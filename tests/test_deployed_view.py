@@ -199,3 +199,18 @@ def test_repo_level_findings_are_anchored_at_the_first_serving_workload_and_say_
     anchored = [f for f in result.findings if f.rule in ("SAI702", "SAI703")]
     assert anchored and {(f.location.path, f.location.line) for f in anchored} == {("z-serve.yaml", 4)}
     assert all("Deployment z-serve, the first serving workload (serving: runs vLLM)" in f.message for f in anchored)
+
+
+def _csr(name: str, protocols: str, priority: int) -> str:
+    return (f"apiVersion: serving.kserve.io/v1alpha1\nkind: ClusterServingRuntime\nmetadata:\n  name: {name}\nspec:\n"
+            f"  protocolVersions: {protocols}\n  supportedModelFormats:\n    - {{name: sklearn, autoSelect: true, priority: {priority}}}\n"
+            "  containers:\n    - name: kserve-container\n      image: kserve/sklearnserver:v0.14.0\n")
+
+
+@pytest.mark.parametrize("protocol, chosen", [("", "sklearnserver"), ("      protocolVersion: v2\n", "mlserver")])
+def test_kserve_selection_by_protocol_then_priority(repo, protocol, chosen):
+    isvc = ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: iris\nspec:\n  predictor:\n"
+            f"    model:\n      modelFormat: {{name: sklearn}}\n{protocol}      storageUri: pvc://m\n")
+    result = repo({"a-mlserver.yaml": _csr("mlserver", "[v2]", 2), "b-sklearn.yaml": _csr("sklearnserver", "[v1, v2]", 1), "isvc.yaml": isvc})
+    workloads = build(*_project(repo, result))["workloads"]
+    assert next(w for w in workloads if w["name"] == "iris")["runtime"]["name"] == chosen

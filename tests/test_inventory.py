@@ -66,7 +66,7 @@ def test_a_kserve_service_shows_its_runtime_and_where_each_flag_was_set(tmp_path
     inv = _inventory(CASES["deployed-kserve"], tmp_path)
     summarize = _workload(inv, "summarize")
     assert summarize["runtime"] == {"kind": "ServingRuntime", "name": "vllm-runtime", "path": "runtimes/vllm-runtime.yaml",
-                                    "line": 4, "selected_by": "modelFormat vllm (autoSelect)"}
+                                    "line": 4, "selected_by": "modelFormat vllm (autoSelect, protocol v1)"}
     flags = [(f["flag"], f["value"], f["at"]["path"], f["at"]["line"]) for f in summarize["launches"][0]["flags"]]
     assert ("--max-model-len", "4096", "runtimes/vllm-runtime.yaml", 18) in flags
     assert flags[-1] == ("--max-model-len", "8192", "services/summarize.yaml", 19)

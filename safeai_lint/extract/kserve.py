@@ -25,7 +25,7 @@ def _inference_service(src: SourceText, obj: YMap, doc: int) -> Iterator[list[ob
     if predictor is None:
         return
     more = []
-    storage, storage_loc, model_format, runtime = "", None, "", ""
+    storage, storage_loc, model_format, runtime, protocol = "", None, "", "", ""
     for key in ("model", *_FRAMEWORKS):
         m = as_map(predictor.get(key))
         if m is None:
@@ -39,13 +39,15 @@ def _inference_service(src: SourceText, obj: YMap, doc: int) -> Iterator[list[ob
         fmt = as_map(m.get("modelFormat"))
         model_format = (scalar(fmt.get("name")) if fmt is not None else None) or (key if key != "model" else "")
         runtime = scalar(m.get("runtime")) or ""
+        protocol = scalar(m.get("protocolVersion")) or ""
         break
     if not storage:
         for c, m in podspec.containers(src, predictor):
             for e in c.env:
                 if e.name == "STORAGE_URI" and e.value:
                     storage, storage_loc = e.value, e.location
-    extra = {"storage_uri": storage, "storage_location": storage_loc, "model_format": model_format, "runtime": runtime}
+    extra = {"storage_uri": storage, "storage_location": storage_loc, "model_format": model_format, "runtime": runtime,
+             "protocols": (protocol,) if protocol else ()}
     yield podspec.pod_workload(src, obj, doc, _template(predictor), part="predictor", surface="kserve", extra=extra, more=more)
 
 
@@ -57,8 +59,11 @@ def _runtime_fields(spec: YMap) -> dict:
     for item in as_list(spec.get("supportedModelFormats")):
         m = as_map(item)
         if m is not None and scalar(m.get("name")):
-            formats.append((str(scalar(m.get("name"))).lower(), m.get("autoSelect") is True))
-    return {"model_formats": tuple(formats), "pod_annotations": podspec.pairs(spec.get("annotations"))}
+            priority = m.get("priority")
+            rank = priority if isinstance(priority, int) and not isinstance(priority, bool) else 0
+            formats.append((str(scalar(m.get("name"))).lower(), m.get("autoSelect") is True, rank))
+    protocols = tuple(p for v in as_list(spec.get("protocolVersions")) if (p := scalar(v)))
+    return {"model_formats": tuple(formats), "protocols": protocols, "pod_annotations": podspec.pairs(spec.get("annotations"))}
 
 
 def _renamed(c, name: str):

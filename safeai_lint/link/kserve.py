@@ -6,7 +6,9 @@ predictor's (a strategic merge: env by name, resources key by key, the predictor
 win), except that args are concatenated, runtime's first; the runtime's `spec.annotations`
 go on the pod. A predictor's `model:` and a `containers:` entry named `kserve-container` are
 one container. A runtime is chosen by `runtime:` name, else by the model format among the
-runtimes that `autoSelect` it (a namespaced ServingRuntime before a ClusterServingRuntime).
+runtimes that `autoSelect` it and speak the predictor's protocol (`protocolVersion`, default
+v1): a namespaced ServingRuntime before a ClusterServingRuntime, then the highest `priority`,
+then the first in file order.
 """
 from __future__ import annotations
 
@@ -38,11 +40,22 @@ def select_runtime(isvc: Workload, runtimes: Sequence[Workload]) -> tuple[Worklo
                 return r, f"runtime: {isvc.runtime}"
         return None, ""
     fmt = isvc.model_format.lower()
-    if fmt:
-        for r in ordered:
-            if (r.kind == "ClusterServingRuntime" or _same_namespace(r, isvc)) and (fmt, True) in r.model_formats:
-                return r, f"modelFormat {fmt} (autoSelect)"
-    return None, ""
+    if not fmt:
+        return None, ""
+    protocol = isvc.protocols[0] if isvc.protocols else "v1"  # KServe's default protocol
+    candidates = []
+    for r in ordered:
+        if r.kind != "ClusterServingRuntime" and not _same_namespace(r, isvc):
+            continue
+        if r.protocols and protocol not in r.protocols:
+            continue
+        ranks = [rank for name, auto, rank in r.model_formats if name == fmt and auto]
+        if ranks:
+            candidates.append((r.kind != "ServingRuntime", -max(ranks), len(candidates), r))
+    if not candidates:
+        return None, ""
+    chosen = min(candidates)[3]
+    return chosen, f"modelFormat {fmt} (autoSelect, protocol {protocol})"
 
 
 def _same_namespace(a: Workload, b: Workload) -> bool:
