@@ -329,6 +329,7 @@ class Workload(_Frozen):
     runtime: str = ""  # KServe predictor.model.runtime: the (Cluster)ServingRuntime it names
     model_formats: tuple[tuple[str, bool, int], ...] = ()  # a runtime's supportedModelFormats (name, autoSelect, priority)
     protocols: tuple[str, ...] = ()  # a runtime's protocolVersions; a predictor's protocolVersion
+    multi_node: bool = False  # a KServe predictor or runtime with a `workerSpec`
     first_line: int = 0
     last_line: int = 0
 

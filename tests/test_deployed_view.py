@@ -214,3 +214,18 @@ def test_kserve_selection_by_protocol_then_priority(repo, protocol, chosen):
     result = repo({"a-mlserver.yaml": _csr("mlserver", "[v2]", 2), "b-sklearn.yaml": _csr("sklearnserver", "[v1, v2]", 1), "isvc.yaml": isvc})
     workloads = build(*_project(repo, result))["workloads"]
     assert next(w for w in workloads if w["name"] == "iris")["runtime"]["name"] == chosen
+
+
+def test_a_multi_node_runtime_serves_only_multi_node_predictors(repo):
+    def rt(name: str, worker: str) -> str:
+        return (f"apiVersion: serving.kserve.io/v1alpha1\nkind: ClusterServingRuntime\nmetadata:\n  name: {name}\nspec:\n"
+                "  supportedModelFormats:\n    - {name: huggingface, autoSelect: true, priority: 2}\n"
+                "  containers:\n    - name: kserve-container\n      image: kserve/huggingfaceserver:v0.14.0\n" + worker)
+    worker = "  workerSpec:\n    containers:\n      - name: worker-container\n        image: kserve/huggingfaceserver:v0.14.0\n"
+    isvc = ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: {name}\nspec:\n  predictor:\n"
+            "    model:\n      modelFormat: {{name: huggingface}}\n      storageUri: pvc://m\n{extra}")
+    result = repo({"a-multi.yaml": rt("hf-multinode", worker), "b-single.yaml": rt("hf", ""),
+                   "one.yaml": isvc.format(name="one", extra=""),
+                   "many.yaml": isvc.format(name="many", extra="    workerSpec:\n      pipelineParallelSize: 2\n")})
+    chosen = {w["name"]: (w["runtime"] or {}).get("name") for w in build(*_project(repo, result))["workloads"]}
+    assert chosen["one"] == "hf" and chosen["many"] == "hf-multinode"

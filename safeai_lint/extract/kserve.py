@@ -47,7 +47,7 @@ def _inference_service(src: SourceText, obj: YMap, doc: int) -> Iterator[list[ob
                 if e.name == "STORAGE_URI" and e.value:
                     storage, storage_loc = e.value, e.location
     extra = {"storage_uri": storage, "storage_location": storage_loc, "model_format": model_format, "runtime": runtime,
-             "protocols": (protocol,) if protocol else ()}
+             "protocols": (protocol,) if protocol else (), "multi_node": "workerSpec" in predictor}
     yield podspec.pod_workload(src, obj, doc, _template(predictor), part="predictor", surface="kserve", extra=extra, more=more)
 
 
@@ -63,7 +63,8 @@ def _runtime_fields(spec: YMap) -> dict:
             rank = priority if isinstance(priority, int) and not isinstance(priority, bool) else 0
             formats.append((str(scalar(m.get("name"))).lower(), m.get("autoSelect") is True, rank))
     protocols = tuple(p for v in as_list(spec.get("protocolVersions")) if (p := scalar(v)))
-    return {"model_formats": tuple(formats), "protocols": protocols, "pod_annotations": podspec.pairs(spec.get("annotations"))}
+    return {"model_formats": tuple(formats), "protocols": protocols, "multi_node": "workerSpec" in spec,
+            "pod_annotations": podspec.pairs(spec.get("annotations"))}
 
 
 def _renamed(c, name: str):

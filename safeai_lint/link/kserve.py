@@ -6,9 +6,9 @@ predictor's (a strategic merge: env by name, resources key by key, the predictor
 win), except that args are concatenated, runtime's first; the runtime's `spec.annotations`
 go on the pod. A predictor's `model:` and a `containers:` entry named `kserve-container` are
 one container. A runtime is chosen by `runtime:` name, else by the model format among the
-runtimes that `autoSelect` it and speak the predictor's protocol (`protocolVersion`, default
-v1): a namespaced ServingRuntime before a ClusterServingRuntime, then the highest `priority`,
-then the first in file order.
+runtimes that `autoSelect` it, speak the predictor's protocol (`protocolVersion`, default v1)
+and are multi-node (`workerSpec`) exactly when the predictor is: a namespaced ServingRuntime
+before a ClusterServingRuntime, then the highest `priority`, then the first in file order.
 """
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ def select_runtime(isvc: Workload, runtimes: Sequence[Workload]) -> tuple[Worklo
     for r in ordered:
         if r.kind != "ClusterServingRuntime" and not _same_namespace(r, isvc):
             continue
-        if r.protocols and protocol not in r.protocols:
-            continue
+        if (r.protocols and protocol not in r.protocols) or r.multi_node != isvc.multi_node:
+            continue  # KServe pairs multi-node predictors (workerSpec) with multi-node runtimes only
         ranks = [rank for name, auto, rank in r.model_formats if name == fmt and auto]
         if ranks:
             candidates.append((r.kind != "ServingRuntime", -max(ranks), len(candidates), r))
