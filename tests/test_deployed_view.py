@@ -229,3 +229,23 @@ def test_a_multi_node_runtime_serves_only_multi_node_predictors(repo):
                    "many.yaml": isvc.format(name="many", extra="    workerSpec:\n      pipelineParallelSize: 2\n")})
     chosen = {w["name"]: (w["runtime"] or {}).get("name") for w in build(*_project(repo, result))["workloads"]}
     assert chosen["one"] == "hf" and chosen["many"] == "hf-multinode"
+
+
+@pytest.mark.parametrize("runtime_path, ns, chosen", [
+    ("samples/other/rt.yaml", "", "cluster-tf"),  # another sample's namespaced runtime is not deployed beside it
+    ("samples/rt.yaml", "", "local-tf"),  # a runtime in a folder holding the service
+    ("samples/other/rt.yaml", "team-a", "local-tf"),  # the same written namespace
+])
+def test_a_namespaced_runtime_is_auto_selected_only_near_its_service(repo, runtime_path, ns, chosen):
+    def runtime(kind: str, name: str, namespace: str) -> str:
+        meta = f"  name: {name}\n" + (f"  namespace: {namespace}\n" if namespace else "")
+        return (f"apiVersion: serving.kserve.io/v1alpha1\nkind: {kind}\nmetadata:\n{meta}spec:\n"
+                "  supportedModelFormats:\n    - {name: tensorflow, autoSelect: true}\n"
+                "  containers:\n    - name: kserve-container\n      image: tensorflow/serving:2.6.2\n")
+    isvc = ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: flowers\n"
+            + (f"  namespace: {ns}\n" if ns else "") + "spec:\n  predictor:\n    model:\n      modelFormat: {name: tensorflow}\n"
+            "      storageUri: pvc://m\n")
+    result = repo({"config/cluster.yaml": runtime("ClusterServingRuntime", "cluster-tf", ""),
+                   runtime_path: runtime("ServingRuntime", "local-tf", ns), "samples/tf/isvc.yaml": isvc})
+    workloads = build(*_project(repo, result))["workloads"]
+    assert next(w for w in workloads if w["name"] == "flowers")["runtime"]["name"] == chosen

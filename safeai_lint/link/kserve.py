@@ -45,7 +45,7 @@ def select_runtime(isvc: Workload, runtimes: Sequence[Workload]) -> tuple[Worklo
     protocol = isvc.protocols[0] if isvc.protocols else "v1"  # KServe's default protocol
     candidates = []
     for r in ordered:
-        if r.kind != "ClusterServingRuntime" and not _same_namespace(r, isvc):
+        if r.kind != "ClusterServingRuntime" and not _nearby(r, isvc):
             continue
         if (r.protocols and protocol not in r.protocols) or r.multi_node != isvc.multi_node:
             continue  # KServe pairs multi-node predictors (workerSpec) with multi-node runtimes only
@@ -56,6 +56,17 @@ def select_runtime(isvc: Workload, runtimes: Sequence[Workload]) -> tuple[Worklo
         return None, ""
     chosen = min(candidates)[3]
     return chosen, f"modelFormat {fmt} (autoSelect, protocol {protocol})"
+
+
+def _nearby(runtime: Workload, isvc: Workload) -> bool:
+    """Could a namespaced runtime be auto-selected for this service? Both in one written
+    namespace, or, when a namespace is left to `kubectl -n`, the runtime's folder holds the
+    service (a sample's runtime in another folder of a repository of samples is not deployed
+    beside it)."""
+    if runtime.namespace and isvc.namespace:
+        return runtime.namespace == isvc.namespace
+    folder = runtime.location.path.rpartition("/")[0]
+    return not folder or isvc.location.path.startswith(folder + "/")
 
 
 def _same_namespace(a: Workload, b: Workload) -> bool:
