@@ -249,3 +249,13 @@ def test_a_namespaced_runtime_is_auto_selected_only_near_its_service(repo, runti
                    runtime_path: runtime("ServingRuntime", "local-tf", ns), "samples/tf/isvc.yaml": isvc})
     workloads = build(*_project(repo, result))["workloads"]
     assert next(w for w in workloads if w["name"] == "flowers")["runtime"]["name"] == chosen
+
+
+def test_a_runtime_a_service_could_select_is_not_judged_on_its_own(repo):
+    isvc = ("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata:\n  name: iris\nspec:\n  predictor:\n"
+            "    model:\n      modelFormat: {name: sklearn}\n      storageUri: pvc://m\n")
+    result = repo({"a.yaml": _csr("first", "[v1]", 1), "b.yaml": _csr("second", "[v1]", 1),
+                   "c.yaml": _csr("unrelated", "[v2]", 1), "isvc.yaml": isvc})
+    names = {w["name"] for w in build(*_project(repo, result))["workloads"]}
+    assert names == {"iris", "unrelated"}  # "second" could serve iris too: judged through it, not alone
+    assert {f.location.path for f in result.findings if f.rule == "SAI305"} == {"isvc.yaml", "c.yaml"}

@@ -30,18 +30,19 @@ def is_predictor(w: Workload) -> bool:
     return w.kind == "InferenceService" and w.part == "predictor"
 
 
-def select_runtime(isvc: Workload, runtimes: Sequence[Workload]) -> tuple[Workload | None, str]:
-    """The runtime KServe would use for `isvc`, and how it was chosen ("" when none in the
-    repo fits: the service is judged as written)."""
+def select_runtime(isvc: Workload, runtimes: Sequence[Workload]) -> tuple[Workload | None, str, tuple[Workload, ...]]:
+    """The runtime KServe would use for `isvc`, how it was chosen ("" when none in the repo
+    fits: the service is judged as written), and every runtime that could serve it (a
+    runtime some service could select is not judged on its own)."""
     ordered = sorted(runtimes, key=lambda r: (r.kind != "ServingRuntime", not _same_namespace(r, isvc)))
     if isvc.runtime:
         for r in ordered:
             if r.name == isvc.runtime and (r.kind == "ClusterServingRuntime" or _same_namespace(r, isvc)):
-                return r, f"runtime: {isvc.runtime}"
-        return None, ""
+                return r, f"runtime: {isvc.runtime}", (r,)
+        return None, "", ()
     fmt = isvc.model_format.lower()
     if not fmt:
-        return None, ""
+        return None, "", ()
     protocol = isvc.protocols[0] if isvc.protocols else "v1"  # KServe's default protocol
     candidates = []
     for r in ordered:
@@ -53,9 +54,9 @@ def select_runtime(isvc: Workload, runtimes: Sequence[Workload]) -> tuple[Worklo
         if ranks:
             candidates.append((r.kind != "ServingRuntime", -max(ranks), len(candidates), r))
     if not candidates:
-        return None, ""
+        return None, "", ()
     chosen = min(candidates)[3]
-    return chosen, f"modelFormat {fmt} (autoSelect, protocol {protocol})"
+    return chosen, f"modelFormat {fmt} (autoSelect, protocol {protocol})", tuple(c[3] for c in candidates)
 
 
 def _nearby(runtime: Workload, isvc: Workload) -> bool:

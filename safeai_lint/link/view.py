@@ -90,6 +90,7 @@ def build_view(project: Project, policy: Policy) -> View:
             loose.append(s)  # a Dockerfile or Python launch
     runtimes = [w for w in workloads if is_runtime(w)]
     used: dict[str, Workload] = {}
+    considered: set[tuple[str, str, str]] = set()
     out: list[Deployed] = []
     for w in workloads:
         if is_runtime(w):
@@ -97,20 +98,20 @@ def build_view(project: Project, policy: Policy) -> View:
         launches = launches_of.get(w.id, [])
         runtime, choice = None, ""
         if is_predictor(w):
-            runtime, choice = select_runtime(w, runtimes)
+            runtime, choice, candidates = select_runtime(w, runtimes)
             merged = merge_predictor(w, runtime)
             if merged is not w:
                 launches = relaunch(merged)
             w = merged
             if runtime is not None:
                 used[runtime.id] = runtime
+            considered.update((r.kind, r.name, r.namespace) for r in candidates)
         w, added = with_operator_additions(w)
         out.append(_deployed(w, launches, policy, runtime, choice, added))
     # a runtime written several times (one copy per release folder, say) is one cluster
-    # object: a service using one copy uses them all
-    used_names = {(r.kind, r.name, r.namespace) for r in used.values()}
+    # object: a service that could select one copy uses them all
     for r in runtimes:
-        if r.id not in used and (r.kind, r.name, r.namespace) not in used_names:
+        if r.id not in used and (r.kind, r.name, r.namespace) not in considered:
             out.append(_deployed(r, launches_of.get(r.id, []), policy))
     out.sort(key=lambda d: (d.workload.location.path, d.workload.first_line, d.workload.id))
     judged = [*loose, *(s for d in out if d.role == "serving" for s in d.launches)]
