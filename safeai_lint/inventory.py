@@ -69,6 +69,7 @@ def build(project: Project, policy: Policy) -> dict[str, Any]:
         workloads.append({
             **_where(w.location),  # type: ignore[dict-item]
             "kind": w.kind,
+            "surface": w.surface,
             "name": w.name,
             "namespace": w.namespace,
             "part": w.part,
@@ -113,7 +114,7 @@ def render_text(inv: dict[str, Any]) -> str:
             lines.append(f"  service: {s['name']} at {s['path']}:{s['line']}")
         for r in w["routes"]:
             lines.append(f"  route: {r['surface']} {', '.join(r['hosts']) or '(no host)'} at {r['path']}:{r['line']}")
-        if w["role"] == "serving":
+        if w["role"] == "serving" and w["surface"] != "compose":  # Compose has no Prometheus discovery
             scraped = w["scraped_by"]
             lines.append("  scraped by: " + ("; ".join(f"{s['what']} at {s['path']}:{s['line']}" for s in scraped) if scraped else "nothing"))
         lines.append("")

@@ -17,11 +17,11 @@ from safeai_lint.inventory import build, collect, render_text
 
 HERE = Path(__file__).parent
 EXPECTED = HERE / "inventory-expected"
+FIXTURES = HERE / "fixtures"
+# the example and every fixture repository (a folder holding an expected*.json)
 CASES = {
     "genai-assistant-v2": HERE.parent / "examples" / "genai-assistant-v2",
-    **{f"deployed-{p.name}": p for p in sorted((HERE / "fixtures" / "deployed").iterdir()) if p.is_dir()},
-    **{f"workloads-{p.name}": p for p in sorted((HERE / "fixtures" / "workloads").iterdir()) if p.is_dir()},
-    "observability-service": HERE / "fixtures" / "observability" / "service",
+    **{str(p.parent.relative_to(FIXTURES)).replace("/", "-"): p.parent for p in sorted(FIXTURES.rglob("expected*.json"))},
 }
 
 
