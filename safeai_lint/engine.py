@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from . import suppress
 from .catalog import RuleDoc, RuleHead, rule_index
-from .config import Config, find_config, load_config
-from .discover import SourceFile, classify, discover, git_root, inside
+from .config import Config, ConfigError, find_config, load_config
+from .discover import SourceFile, classify, discover, excluded, git_root, inside
 from .facts import Diagnostic, FileFacts, Location, Record, Suppression
 from .findings import Finding
 from .project import Project
@@ -38,6 +38,7 @@ class Result:
     root: str
     config_source: str = ""
     fail_on: str = "warning"
+    warnings: tuple[str, ...] = ()  # input not judged as asked (excluded named paths, no files)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ def plan(paths: Sequence[str], cwd: Path | None = None) -> ScanPlan:
 
 def resolve_config(root: Path, config_path: str | None, cwd: Path | None = None) -> Config:
     if config_path:
+        if not Path(config_path).is_file():
+            raise ConfigError(f"{config_path}: config file not found")  # the path as the user wrote it
         given = Path(config_path).resolve()
         inside = given == root or root in given.parents
         return load_config(Path(config_path), _display(given, root) if inside else given.name)
@@ -367,17 +370,21 @@ def lint(
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     cache_dir: Path | None = None,
+    force_exclude: bool = False,
 ) -> Result:
     """Scan `paths` and return every finding, sorted, with levels and fingerprints set.
 
     `cache_dir`: keep what each file told this scan there, and reuse it for files that have
-    not changed since (see `cache.py`); None: analyse every file."""
+    not changed since (see `cache.py`); None: analyse every file. A path named in `paths` that
+    the config excludes is judged anyway, with a warning; `force_exclude` skips it instead."""
     from .checks import all_checks
 
     scan = plan(paths, cwd)
     config = config or resolve_config(scan.root, config_path, cwd)
     files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
-    only = scan.only
+    files, only, warnings = _named_excluded(scan, files, lambda rel: excluded(rel, config.exclude), force_exclude)
+    if only is not None and not only:
+        files = []  # every named file skipped: the repository around them has nothing to tell
     if cache_dir is not None and len(files) >= CACHE_THRESHOLD:
         from .cache import open_cache
 
@@ -405,6 +412,9 @@ def lint(
         if only is not None:
             only = only | {rel}
     results.sort(key=lambda r: r.path)
+    scanned = len(results) if only is None else len({r.path for r in results} & only)
+    if not scanned:
+        warnings.append("nothing was checked: no file that safeai-lint reads (Dockerfiles, YAML, requirements, pyproject.toml, Python) was found, or all were excluded")
 
     rules = rule_index()
     enabled = enabled_rules(config, select, ignore)
@@ -449,11 +459,33 @@ def lint(
     return Result(
         findings=tuple(finished),
         rules=tuple(rules[r] for r in ran),
-        files_scanned=len(results),
+        files_scanned=scanned,
         root=str(scan.root),
         config_source=config.source,
         fail_on=config.fail_on,
+        warnings=tuple(warnings),
     )
+
+
+def _named_excluded(
+    scan: ScanPlan, files: list[SourceFile], is_excluded: Callable[[str], bool], force: bool,
+) -> tuple[list[SourceFile], frozenset[str] | None, list[str]]:
+    """Files and folders named on the command line that the config excludes: judged with a
+    warning, or with `force` skipped with one (ruff's --force-exclude). Never silent: a gate
+    that passes a file it did not judge is worse than none."""
+    folders = [p.relative_to(scan.root).as_posix() for p in scan.targets if p != scan.root and p.is_dir() and not p.is_symlink()]
+    hits = [rel for rel in [*folders, *sorted(scan.only or ())] if is_excluded(rel)]
+    only, warnings = scan.only, []
+    if not hits:
+        return files, only, warnings
+    if force:
+        warnings.extend(f"{rel}: excluded by the config; skipped (--force-exclude)" for rel in hits)
+        files = [sf for sf in files if not any(sf.rel == rel or sf.rel.startswith(rel + "/") for rel in hits)]
+        return files, (only - set(hits) if only is not None else None), warnings
+    warnings.extend(f"{rel}: excluded by the config, judged because it was named (--force-exclude skips it)" for rel in hits)
+    have = {sf.rel for sf in files}
+    added = [SourceFile(rel, str(scan.root / rel), classify(rel) or "unknown") for rel in hits if rel in (only or ()) and rel not in have]
+    return sorted([*files, *added]), only, warnings
 
 
 MAX_FINDINGS_PER_RULE_AND_FILE = 1000
