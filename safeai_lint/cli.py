@@ -127,6 +127,8 @@ def check(
             raise UsageProblem(f"path does not exist: {target}")
     if "-" in targets:
         _check_stdin_name(stdin_filename)
+        if diff_base:
+            raise UsageProblem("--diff-base compares with a git ref; stdin ('-') has no history to compare")
     elif stdin_filename:
         raise UsageProblem("--stdin-filename names the text read from stdin: add '-' to the paths (cat deploy.yaml | safeai-lint check - --stdin-filename deploy.yaml)")
     if output is not None:
@@ -180,7 +182,13 @@ def check(
             raise UsageProblem(f"--write-baseline {write_baseline}: cannot be written ({exc.strerror or exc})")
         sys.stderr.write(f"safeai-lint: recorded {count} finding(s) in {write_baseline}\n")
         raise typer.Exit(0)
-    result = _narrow(result, baseline, diff_base)
+    def scan_ref(ref_paths: list[str], tree: Path):  # noqa: ANN202 - REF's findings for --diff-base
+        return lint(
+            ref_paths, cfg if config else None, select=selected, ignore=ignored, cwd=tree, root=tree,
+            jobs=jobs if jobs > 0 else (os.cpu_count() or 1), force_exclude=force_exclude,
+        ).findings
+
+    result = _narrow(result, baseline, diff_base, lambda: ([t for t in targets if t != "-"], scan_ref))
     stream = sys.stdout
     color = output is None and format == "text" and _color(stream)
     from .report import render
@@ -220,8 +228,9 @@ def _apply_fixes(result, cfg, preview: bool) -> int:  # noqa: ANN001
     return len(planned)
 
 
-def _narrow(result, baseline: Optional[Path], diff_base: Optional[str]):  # noqa: ANN001, ANN202
-    """Drop findings recorded in the baseline, then those off the lines changed since REF."""
+def _narrow(result, baseline: Optional[Path], diff_base: Optional[str], ref_scan) -> object:  # noqa: ANN001
+    """Drop findings recorded in the baseline, then those the change since REF did not
+    introduce (`ref_scan()`: the paths and how to scan them in REF's tree)."""
     import dataclasses
 
     findings = list(result.findings)
@@ -235,15 +244,16 @@ def _narrow(result, baseline: Optional[Path], diff_base: Optional[str]):  # noqa
         if fixed:
             sys.stderr.write(f"safeai-lint: {fixed} baselined finding(s) are fixed; rewrite the baseline to drop them\n")
     if diff_base:
-        from .diffbase import changed_lines, filter_findings
+        from .diffbase import changed_lines, introduced, ref_identities
 
         changed = changed_lines(result.root, diff_base)
-        if changed is None:
+        before = ref_identities(result.root, diff_base, *ref_scan()) if changed is not None else None
+        if changed is None or before is None:
             raise UsageProblem(
                 f"cannot diff against {diff_base!r}: not a git repository or unknown ref "
                 "(in a shallow CI clone, fetch the base: actions/checkout with fetch-depth: 0)"
             )
-        findings = filter_findings(findings, changed)
+        findings = introduced(findings, changed, before)
     return dataclasses.replace(result, findings=tuple(findings))
 
 

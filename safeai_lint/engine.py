@@ -50,19 +50,21 @@ class ScanPlan:
     refused: tuple[str, ...] = ()  # named paths that lead out of the root: reported, not read
 
 
-def plan(paths: Sequence[str], cwd: Path | None = None) -> ScanPlan:
+def plan(paths: Sequence[str], cwd: Path | None = None, root: Path | None = None) -> ScanPlan:
     """Where the scan root is and what to scan. Paths must exist (the CLI checks).
 
     A named path that resolves outside the root (a symlink leading elsewhere) is refused: it
-    is reported as not analysed, never read."""
+    is reported as not analysed, never read. `root`: a given scan root outside git (a tree
+    exported from git for `--diff-base`), so its paths match those of the work tree."""
     cwd = (cwd or Path.cwd()).resolve()
     named = [Path(os.path.abspath(cwd / p)) for p in paths if p != "-"]
     # resolve the folders, keep each last component: a symlink stays the link, not its target
     lexical = [p.parent.resolve() / p.name if p.name else p.resolve() for p in named] or [cwd]
-    repo = git_root(lexical[0])
+    whole = root is not None  # a given root is a whole tree, like a git work tree
+    repo = git_root(lexical[0]) if root is None else None
     if repo and all(repo == p or repo in p.parents for p in lexical):
         root = repo
-    else:
+    elif root is None:
         repo = None
         common = Path(os.path.commonpath([str(p if p.is_dir() and not p.is_symlink() else p.parent) for p in lexical]))
         # outside git, the folder holding the config file is the project root
@@ -79,7 +81,7 @@ def plan(paths: Sequence[str], cwd: Path | None = None) -> ScanPlan:
     only = frozenset(p.relative_to(root).as_posix() for p in files) if files else None
     if not named:
         targets: tuple[Path, ...] = (root,) if repo is not None else ()  # stdin alone: the repo is context
-    elif files and repo is not None:
+    elif files and (repo is not None or whole):
         targets = (root,)  # cross-file rules see the repo around the named files
     else:
         targets = tuple(accepted)
@@ -371,6 +373,7 @@ def lint(
     progress: Callable[[int, int], None] | None = None,
     cache_dir: Path | None = None,
     force_exclude: bool = False,
+    root: Path | None = None,
 ) -> Result:
     """Scan `paths` and return every finding, sorted, with levels and fingerprints set.
 
@@ -379,7 +382,7 @@ def lint(
     the config excludes is judged anyway, with a warning; `force_exclude` skips it instead."""
     from .checks import all_checks
 
-    scan = plan(paths, cwd)
+    scan = plan(paths, cwd, root)
     config = config or resolve_config(scan.root, config_path, cwd)
     files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
     files, only, warnings = _named_excluded(scan, files, lambda rel: excluded(rel, config.exclude), force_exclude)
