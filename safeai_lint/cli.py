@@ -159,6 +159,7 @@ def check(
                 progress=reporter,
                 cache_dir=None if no_cache else _cache_dir(),
                 force_exclude=force_exclude,
+                nested=config is None,
             )
         finally:
             if reporter:
@@ -185,7 +186,7 @@ def check(
     def scan_ref(ref_paths: list[str], tree: Path):  # noqa: ANN202 - REF's findings for --diff-base
         return lint(
             ref_paths, cfg if config else None, select=selected, ignore=ignored, cwd=tree, root=tree,
-            jobs=jobs if jobs > 0 else (os.cpu_count() or 1), force_exclude=force_exclude,
+            jobs=jobs if jobs > 0 else (os.cpu_count() or 1), force_exclude=force_exclude, nested=config is None,
         ).findings
 
     result = _narrow(result, baseline, diff_base, lambda: ([t for t in targets if t != "-"], scan_ref))

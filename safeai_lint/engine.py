@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from . import suppress
 from .catalog import RuleDoc, RuleHead, rule_index
-from .config import Config, ConfigError, find_config, load_config
-from .discover import SourceFile, classify, discover, excluded, git_root, inside
+from .config import Config, ConfigError
+from .configfiles import ConfigTree, find_config, load_config
+from .discover import SourceFile, classify, discover, git_root, inside
 from .facts import Diagnostic, FileFacts, Location, Record, Suppression
 from .findings import Finding
+from .judge import ENGINE_RULES, Scope, enabled_rules, judge  # noqa: F401 - re-exported
 from .project import Project
 from .sources.base import SourceText
 
 if TYPE_CHECKING:
     from .cache import Cache, Stamp
 
-ENGINE_RULES = ("SAI001", "SAI002", "SAI003", "SAI004")
 PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than it saves
 CACHE_THRESHOLD = 8  # below this many files, parsing them costs less than loading a cache
 
@@ -96,11 +97,10 @@ def resolve_config(root: Path, config_path: str | None, cwd: Path | None = None)
             raise ConfigError(f"{config_path}: config file not found")  # the path as the user wrote it
         given = Path(config_path).resolve()
         inside = given == root or root in given.parents
-        return load_config(Path(config_path), _display(given, root) if inside else given.name)
-    start = cwd.resolve() if cwd else Path.cwd()
-    found = find_config(start if (start == root or root in start.parents) else root)
-    if found is None and start != root:
-        found = find_config(root)
+        return load_config(Path(config_path), _display(given, root) if inside else config_path)
+    # the root's config, never the working directory's: a config below the root judges the
+    # files below it (ConfigTree), whatever folder the scan is started from
+    found = find_config(root)
     return load_config(found, _display(found, root) if found else None)
 
 
@@ -348,17 +348,6 @@ def analyze_cached(
 # --- the whole scan -----------------------------------------------------------------------
 
 
-def enabled_rules(config: Config, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[str]:
-    from .catalog import resolve_rule
-
-    rules = rule_index()
-    chosen = set(config.select or rules) | set(config.extend_select)
-    if select:
-        chosen = {r for token in select for r in resolve_rule(token)}
-    dropped = set(config.ignore) | {r for token in ignore for r in resolve_rule(token)}
-    return [r for r in rules if r in chosen and r not in dropped]
-
-
 def lint(
     paths: Sequence[str] = (".",),
     config: Config | None = None,
@@ -374,18 +363,22 @@ def lint(
     cache_dir: Path | None = None,
     force_exclude: bool = False,
     root: Path | None = None,
+    nested: bool = True,
 ) -> Result:
     """Scan `paths` and return every finding, sorted, with levels and fingerprints set.
 
     `cache_dir`: keep what each file told this scan there, and reuse it for files that have
     not changed since (see `cache.py`); None: analyse every file. A path named in `paths` that
-    the config excludes is judged anyway, with a warning; `force_exclude` skips it instead."""
-    from .checks import all_checks
+    the config excludes is judged anyway, with a warning; `force_exclude` skips it instead.
+    `config` (else the one found for the root) judges the files no nested config is closer
+    to; `nested` False: it judges every file (`--config FILE`)."""
 
     scan = plan(paths, cwd, root)
     config = config or resolve_config(scan.root, config_path, cwd)
-    files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
-    files, only, warnings = _named_excluded(scan, files, lambda rel: excluded(rel, config.exclude), force_exclude)
+    nested = nested and not config_path
+    tree = ConfigTree(scan.root, config, nested)
+    files = discover(scan.root, list(scan.targets), tree.excluded, scan.use_git)
+    files, only, warnings = _named_excluded(scan, files, tree.excluded, force_exclude)
     if only is not None and not only:
         files = []  # every named file skipped: the repository around them has nothing to tell
     if cache_dir is not None and len(files) >= CACHE_THRESHOLD:
@@ -419,49 +412,26 @@ def lint(
     if not scanned:
         warnings.append("nothing was checked: no file that safeai-lint reads (Dockerfiles, YAML, requirements, pyproject.toml, Python) was found, or all were excluded")
 
-    rules = rule_index()
-    enabled = enabled_rules(config, select, ignore)
-    checks = [c for c in all_checks() if any(r in enabled for r in c.rules)]
-    ran = [r for r in enabled if r in ENGINE_RULES or any(r in c.rules for c in checks)]
-    ran_set = set(ran)
-
     project = Project(results)
-    raw: list[Finding] = []
+    scopes: dict[str, set[str]] = {"": set()}  # the root's config: its waiver problems count
     for res in results:
-        raw.extend(Finding(d.rule, d.message, d.location) for d in res.diagnostics)
-        raw.extend(Finding("SAI003", b.message, b.location) for b in res.facts if isinstance(b, suppress.BadSuppression))
-    for check in checks:
-        raw.extend(check.run(project, config.policy))
-    raw = [f for f in raw if f.rule in ran_set]
-    if only is not None:
-        raw = [f for f in raw if f.location.path in only]
-
-    # suppressions: comments and annotations, then per-file ignores, then waivers
-    all_sups = [s for res in results for s in res.suppressions]
-    valid, invalid = suppress.validate(all_sups, set(rules))
-    raw.extend(Finding("SAI003", b.message, b.location) for b in invalid)
-    kept, unused = suppress.apply_suppressions(raw, valid)
-    waivers, waiver_problems = suppress.check_waivers(config, scan.root, set(rules))
-    kept, unused_waivers = suppress.apply_waivers(kept, waivers)
-    config_loc = config.path or ".safeai-lint.yaml"
-    for problem in waiver_problems:
-        kept.append(Finding("SAI003", problem.message, Location(config_loc, max(problem.waiver.line, 1), 1)))
-    for sup in unused:
-        if sup.rule in ran_set and (only is None or sup.location.path in only):
-            kept.append(Finding("SAI004", f"suppression of {sup.rule} matched no finding; remove it", sup.location))
-    for waiver in unused_waivers:
-        if waiver.rule in ran_set and only is None:
-            kept.append(Finding("SAI004", f"waiver of {waiver.rule} matched no finding; remove it", Location(config_loc, max(waiver.line, 1), 1)))
-    kept = [f for f in kept if f.rule in ran_set]
-    kept = suppress.apply_per_file_ignores(kept, config)
+        if only is None or res.path in only:
+            scopes.setdefault(tree.scope_of(res.path), set()).add(res.path)
+    rules = rule_index()
+    kept: list[Finding] = []
+    ran_any: set[str] = set()
+    memo: dict = {}
+    for folder in sorted(scopes):
+        scope = Scope(folder, tree.config(folder), frozenset(scopes[folder]), only is None)
+        found, ran = judge(project, results, scope, scan.root, select, ignore, memo)
+        kept.extend(found)
+        ran_any.update(ran)
     kept = _cap_per_file(kept)
-
-    levels = config.level_overrides()
     lines = {res.path: res.lines for res in results}
-    finished = _finish(kept, rules, levels, lines)
+    finished = _finish(kept, rules, {}, lines)
     return Result(
         findings=tuple(finished),
-        rules=tuple(rules[r] for r in ran),
+        rules=tuple(rules[r] for r in rules if r in ran_any),
         files_scanned=scanned,
         root=str(scan.root),
         config_source=config.source,
@@ -471,13 +441,13 @@ def lint(
 
 
 def _named_excluded(
-    scan: ScanPlan, files: list[SourceFile], is_excluded: Callable[[str], bool], force: bool,
+    scan: ScanPlan, files: list[SourceFile], is_excluded: Callable[[str, int], bool], force: bool,
 ) -> tuple[list[SourceFile], frozenset[str] | None, list[str]]:
     """Files and folders named on the command line that the config excludes: judged with a
     warning, or with `force` skipped with one (ruff's --force-exclude). Never silent: a gate
     that passes a file it did not judge is worse than none."""
     folders = [p.relative_to(scan.root).as_posix() for p in scan.targets if p != scan.root and p.is_dir() and not p.is_symlink()]
-    hits = [rel for rel in [*folders, *sorted(scan.only or ())] if is_excluded(rel)]
+    hits = [rel for rel in [*folders, *sorted(scan.only or ())] if is_excluded(rel, 0)]
     only, warnings = scan.only, []
     if not hits:
         return files, only, warnings
