@@ -95,7 +95,7 @@ def check(
     paths: List[str] = typer.Argument(None, help="Files or folders to scan (default: .). '-' reads stdin."),
     format: str = typer.Option("text", "--format", "-f", help="text, json, sarif, github, junit or gitlab."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout (whole or not at all)."),
-    config: Optional[str] = typer.Option(None, "--config", help="Config file (default: .safeai-lint.yaml or [tool.safeai-lint] found walking up)."),
+    config: Optional[str] = typer.Option(None, "--config", help="One config file for every scanned file (default: the closest .safeai-lint.yaml or [tool.safeai-lint] above each file)."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rules (ids, prefixes like SAI1, names; comma-separated)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these rules (comma-separated)."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Lowest level that fails the run: error, warning, note or never (default: warning)."),
@@ -343,13 +343,21 @@ def rule_command(rule_id: str = typer.Argument(..., help="A rule id (SAI307) or 
 @app.command("policy")
 def policy_command(
     config: Optional[str] = typer.Option(None, "--config", help="Config file to apply over the default policy."),
-    path: str = typer.Argument(".", help="Where to look for a config (walking up)."),
+    path: str = typer.Argument(".", help="A file or folder: the policy of the config that judges it (the closest one above it)."),
 ) -> None:
     """Print the effective policy (the defaults with your config applied), as YAML."""
     from .engine import plan, resolve_config
 
     scan = plan([path])
     cfg = resolve_config(scan.root, config)
+    if not config:  # the config that judges PATH: the closest one above it
+        from .configfiles import ConfigTree
+
+        target = Path(os.path.abspath(path)).resolve()
+        folder = target if target.is_dir() else target.parent
+        rel = folder.relative_to(scan.root).as_posix() if scan.root in folder.parents else ""
+        tree = ConfigTree(scan.root, cfg)
+        cfg = tree.config(tree.folder_scope(rel))
     import yaml
 
     header = f"# effective policy ({'defaults + ' + cfg.source if cfg.source else 'defaults'})\n"

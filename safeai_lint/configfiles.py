@@ -35,15 +35,13 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def config_in(folder: Path) -> Path | None:
-    """The config file held by `folder` itself, if any."""
-    for name in CONFIG_NAMES:
-        candidate = folder / name
-        if candidate.is_file():
-            return candidate
-    pyproject = folder / "pyproject.toml"
-    if pyproject.is_file() and "[tool.safeai-lint" in _peek(pyproject):
-        return pyproject
+def config_in(folder: Path | str) -> Path | None:
+    """The config file held by `folder` itself, if any (string paths: this runs once per
+    folder of a scanned tree)."""
+    for name in (*CONFIG_NAMES, "pyproject.toml"):
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate) and (name != "pyproject.toml" or "[tool.safeai-lint" in _peek(Path(candidate))):
+            return Path(candidate)
     return None
 
 
@@ -161,6 +159,7 @@ class ConfigTree:
 
     def __init__(self, root: Path, top: Config, nested: bool = True) -> None:
         self.root = root
+        self._base = str(root)
         self.top = top
         self.nested = nested
         self._own: dict[str, Config | None] = {"": top}
@@ -169,19 +168,20 @@ class ConfigTree:
     def _own_config(self, folder: str) -> Config | None:
         """The config held by `folder` (a path below the root) itself."""
         if folder not in self._own:
-            found = config_in(self.root / folder) if self.nested else None
+            found = config_in(os.path.join(self._base, folder)) if self.nested else None
             self._own[folder] = load_config(found, f"{folder}/{found.name}") if found else None
         return self._own[folder]
 
-    def _folder_scope(self, folder: str) -> str:
+    def folder_scope(self, folder: str) -> str:
+        """The folder ("" for the root) of the config that judges the files of `folder`."""
         if folder not in self._scope:
             parent = folder.rsplit("/", 1)[0] if "/" in folder else ""
-            self._scope[folder] = folder if self._own_config(folder) is not None else self._folder_scope(parent)
+            self._scope[folder] = folder if self._own_config(folder) is not None else self.folder_scope(parent)
         return self._scope[folder]
 
     def scope_of(self, rel: str) -> str:
         """The folder ("" for the root) of the config that judges the file `rel`."""
-        return self._folder_scope(rel.rsplit("/", 1)[0] if "/" in rel else "")
+        return self.folder_scope(rel.rsplit("/", 1)[0] if "/" in rel else "")
 
     def config(self, scope: str) -> Config:
         """The config held by the folder `scope` (as `scope_of` gives it)."""

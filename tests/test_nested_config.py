@@ -142,3 +142,17 @@ def test_explicit_config_replaces_every_nested_config(tmp_path):
     assert run(tmp_path, ".", "--config", "strict.yaml")[1] == {
         ("SAI102", "svc-a/requirements.txt", 1), ("SAI102", "svc-b/requirements.txt", 1),
     }
+
+
+def test_policy_command_shows_the_config_that_judges_a_path(tmp_path):
+    write_tree(tmp_path, {"svc/.safeai-lint.yaml": "max-input-tokens: 8192\n", "svc/app/requirements.txt": UNPINNED})
+    _git(tmp_path)
+
+    def policy(cwd: Path, *args: str) -> str:
+        out = subprocess.run([sys.executable, "-m", "safeai_lint", "policy", *args], cwd=cwd,
+                             capture_output=True, text=True, timeout=120, check=True)
+        return next(line for line in out.stdout.splitlines() if line.startswith("max-input-tokens:"))
+
+    assert policy(tmp_path, "svc/app/requirements.txt") == "max-input-tokens: 8192"
+    assert policy(tmp_path / "svc") == "max-input-tokens: 8192"
+    assert policy(tmp_path) == "max-input-tokens: 4096"  # the root has no config: the defaults
