@@ -32,6 +32,10 @@ class UsageProblem(Exception):
     """A bad option value: printed as one line, exit 2."""
 
 
+class StdoutClosed(Exception):
+    """The reader of the report went away (a broken pipe): an I/O error, exit 2."""
+
+
 def _check_stdin_name(name: Optional[str]) -> None:
     """stdin is judged as the kind of file its name says; a name no rule reads would make the
     run pass without judging anything, so it is a usage error."""
@@ -203,8 +207,11 @@ def check(
         except OSError as exc:
             raise UsageProblem(f"--output {output}: cannot be written ({exc.strerror or exc})")
     else:
-        stream.write(text)
-        stream.flush()
+        try:
+            stream.write(text)
+            stream.flush()
+        except BrokenPipeError:
+            raise StdoutClosed() from None  # typer would turn EPIPE into exit 1
     gate = fail_on or _config_fail_on(result)
     raise typer.Exit(_exit_code(result, gate))
 
@@ -416,8 +423,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     except KeyboardInterrupt:
         return _interrupted()
-    except BrokenPipeError:
-        return 1
+    except (BrokenPipeError, StdoutClosed):  # the reader of stdout went away: an I/O error
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more may reach the closed pipe at exit
+        except OSError:
+            pass
+        return 2
     except Exception as exc:  # noqa: BLE001 - our own bug: one line, not a traceback
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a click usage error
             exc.show()

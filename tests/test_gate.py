@@ -202,3 +202,23 @@ def test_ctrl_c_restores_the_terminal_and_leaves_no_report(tmp_path, monkeypatch
     assert "interrupted" in err
     assert not (tmp_path / "out" / "report.sarif").exists()
     assert [p.name for p in (tmp_path / "out").iterdir()] == []  # no temporary file either
+
+
+def test_a_closed_stdout_is_an_io_error_exit_2(tmp_path, monkeypatch):
+    from safeai_lint import cli
+
+    write_tree(tmp_path, {"requirements.txt": BAD_REQS})
+    monkeypatch.chdir(tmp_path)
+
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def isatty(self):
+            return False
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert cli.main(["check", "."]) == 2
