@@ -26,7 +26,7 @@ def check_writable(path: str) -> str | None:
     """Why a report cannot be written to `path` (as given), or None when it can: a folder,
     or a place where no file can be created. Checked before the scan, so a long scan does
     not end in an I/O error."""
-    if os.path.isdir(path):
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
         return "is a directory; give a file name"
     target = Path(path)
     try:

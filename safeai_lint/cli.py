@@ -109,8 +109,8 @@ def check(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the findings only, no summary."),
     statistics: bool = typer.Option(False, "--statistics", help="Print a count per rule instead of each finding."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Never show a progress indicator."),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
-    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Record every current finding in FILE (then exit 0)."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
+    write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record every current finding in FILE (then exit 0)."),
     diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only what the change since git REF introduces: findings on changed lines, and other findings that REF's tree does not have."),
     fix: bool = typer.Option(False, "--fix", help="Apply safe fixes (pins to the lock table, VRAM and token caps), then report what remains."),
     diff: bool = typer.Option(False, "--diff", help="With --fix: print the fixes as a unified diff, write nothing."),
@@ -135,12 +135,12 @@ def check(
             raise UsageProblem("--diff-base compares with a git ref; stdin ('-') has no history to compare")
     elif stdin_filename:
         raise UsageProblem("--stdin-filename names the text read from stdin: add '-' to the paths (cat deploy.yaml | safeai-lint check - --stdin-filename deploy.yaml)")
-    if output is not None:
-        from .atomic import check_writable
+    from .atomic import check_writable
 
-        problem = check_writable(output)
+    for option, where in (("--output", output), ("--write-baseline", write_baseline)):
+        problem = check_writable(where) if where is not None else None
         if problem:
-            raise UsageProblem(f"--output {output}: {problem}")
+            raise UsageProblem(f"{option} {where}: {problem}")
     stdin_data = sys.stdin.buffer.read() if "-" in targets else None
 
     if diff and not fix:
@@ -236,7 +236,7 @@ def _apply_fixes(result, cfg, preview: bool) -> int:  # noqa: ANN001
     return len(planned)
 
 
-def _narrow(result, baseline: Optional[Path], diff_base: Optional[str], ref_scan) -> object:  # noqa: ANN001
+def _narrow(result, baseline: Optional[str], diff_base: Optional[str], ref_scan) -> object:  # noqa: ANN001
     """Drop findings recorded in the baseline, then those the change since REF did not
     introduce (`ref_scan()`: the paths and how to scan them in REF's tree)."""
     import dataclasses

@@ -222,3 +222,12 @@ def test_a_closed_stdout_is_an_io_error_exit_2(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert cli.main(["check", "."]) == 2
+
+
+def test_baseline_paths_are_named_as_given_and_a_folder_is_refused(tmp_path):
+    write_tree(tmp_path, {"requirements.txt": BAD_REQS, "reports/.keep": ""})
+    out = run(["check", ".", "--baseline", "./missing.json"], tmp_path)
+    assert out.returncode == 2 and b"error: ./missing.json: cannot read baseline" in out.stderr
+    out = run(["check", ".", "--write-baseline", "reports"], tmp_path)
+    assert out.returncode == 2 and b"--write-baseline reports: is a directory" in out.stderr
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [".keep"]
