@@ -190,3 +190,22 @@ def test_diff_base_with_an_unknown_ref_or_stdin_exits_2(tmp_path):
                          cwd=root, input="a: 1\n", capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 2 and "--diff-base" in out.stderr
 
+
+
+def test_this_repository_clean_reports_nothing_and_one_breach_exactly(tmp_path):
+    project = Path(__file__).resolve().parents[1]
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=project, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    root = tmp_path / "clone"
+    for rel in filter(None, listed):
+        if (project / rel).is_file() and not (project / rel).is_symlink():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(project / rel, root / rel)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "snapshot")
+    assert _cli(root, "--diff-base", "HEAD")[:2] == (0, [])
+    (root / "deploy").mkdir()
+    (root / "deploy" / "requirements.txt").write_text("fastapi==0.110.0\ntorch>=2.0\n", encoding="utf-8")
+    assert _cli(root, "--diff-base", "HEAD")[:2] == (1, [("SAI102", "deploy/requirements.txt", 2)])
