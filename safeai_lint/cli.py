@@ -187,6 +187,7 @@ def check(
             raise UsageProblem(f"--write-baseline {write_baseline}: cannot be written ({exc.strerror or exc})")
         sys.stderr.write(f"safeai-lint: recorded {count} finding(s) in {write_baseline}\n")
         raise typer.Exit(0)
+
     def scan_ref(ref_paths: list[str], tree: Path):  # noqa: ANN202 - REF's findings for --diff-base
         return lint(
             ref_paths, cfg if config else None, select=selected, ignore=ignored, cwd=tree, root=tree,

@@ -1,7 +1,7 @@
 """`--diff-base REF`: report what the change since REF introduces.
 
 Kept: findings on lines added or changed since REF, and any other finding that a scan of REF's
-own tree does not have (compared by fingerprint). Findings of repository-level rules point at
+own tree does not have (compared by the parts of the baseline fingerprint, see `_new`). Findings of repository-level rules point at
 an anchor, not at the line that caused them, so they are kept only when new. So a clean tree
 reports nothing, and a change that breaks a rule elsewhere (drift, a missing alert) is seen.
 
@@ -18,6 +18,7 @@ import re
 import subprocess
 import tempfile
 import threading
+from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Callable, Collection, Mapping, Sequence
 
@@ -153,32 +154,54 @@ def on_changed_lines(finding: Finding, changed: Mapping[str, set[int]]) -> bool:
     return any(n in lines for n in range(loc.line, max(loc.end_line, loc.line) + 1))
 
 
-def identities(findings: Sequence[Finding]) -> list[tuple[str, str, str, int]]:
-    """What makes a finding the same one in REF's tree: the baseline fingerprint without the
-    message (rule, file, the flagged line's text with whitespace collapsed, occurrence among
-    equal ones). Not the message: SAI104's names the other places, so adding a third pin
-    would otherwise make the two old findings look new."""
-    seen: dict[tuple[str, str, str], int] = {}
-    out = []
-    for f in sorted(findings, key=Finding.sort_key):
-        base = (f.rule, f.location.path, " ".join(f.snippet.split()))
-        seen[base] = seen.get(base, 0) + 1
-        out.append((*base, seen[base]))
-    return out
+Identity = tuple[str, str, str, str]  # rule, path, flagged line text, message (digits masked)
+
+
+def identities(findings: Sequence[Finding]) -> list[Identity]:
+    """What says a finding is one REF's tree had: the parts of its baseline fingerprint (rule,
+    file, the flagged line's text with whitespace collapsed, the message with digits masked),
+    without the occurrence number (`introduced` counts)."""
+    return [
+        (f.rule, f.location.path, " ".join(f.snippet.split()), re.sub(r"\d+", "#", f.message))
+        for f in findings
+    ]
+
+
+def _new(findings: Sequence[Finding], before: Collection[Identity]) -> list[bool]:
+    """Which findings REF's scan does not have. First an exact match; then a finding whose
+    message changed matches a leftover of REF's on the same rule, file and line text (SAI104
+    names the other pins, so a third pin changes the message of the first two), one for one:
+    three SAI702 on one anchor where REF had two make exactly one new, the one whose message
+    REF did not have."""
+    left = Counter(before)
+    keys = identities(findings)
+    new = [True] * len(findings)
+    for i, key in enumerate(keys):
+        if left[key] > 0:
+            left[key] -= 1
+            new[i] = False
+    loose = Counter()
+    for key, count in left.items():
+        loose[key[:3]] += count
+    for i, key in enumerate(keys):
+        if new[i] and loose[key[:3]] > 0:
+            loose[key[:3]] -= 1
+            new[i] = False
+    return new
 
 
 def introduced(
     findings: Sequence[Finding],
     changed: Mapping[str, set[int]],
-    before: Collection[tuple[str, str, str, int]],
+    before: Collection[Identity],
     repo_level: frozenset[str] = REPO_LEVEL_RULES,
 ) -> list[Finding]:
     """What the change introduces: findings (not of repo-level rules) whose span touches a
-    changed line, and every finding whose identity REF's scan (`before`) does not have."""
+    changed line, and every finding REF's scan (`before`, its identities) does not have."""
     ordered = sorted(findings, key=Finding.sort_key)
     return [
-        f for f, key in zip(ordered, identities(ordered))
-        if key not in before or (f.rule not in repo_level and on_changed_lines(f, changed))
+        f for f, new in zip(ordered, _new(ordered, before))
+        if new or (f.rule not in repo_level and on_changed_lines(f, changed))
     ]
 
 
@@ -187,7 +210,7 @@ def introduced(
 
 def ref_identities(
     root: str | Path, ref: str, paths: Sequence[str], scan: Callable[[list[str], Path], Sequence[Finding]],
-) -> set[tuple[str, str, str, int]] | None:
+) -> list[Identity] | None:
     """Identities of the findings that `scan(paths, tree)` gives on REF's tree (exported to a
     temporary folder, same paths below it as below `root`); None when git cannot tell."""
     root = Path(root)
@@ -202,7 +225,7 @@ def ref_identities(
             if rel == "." or not rel.startswith(".."):
                 if os.path.lexists(tree / rel):
                     mapped.append(str(tree / rel))
-        return set(identities(scan(mapped, tree))) if mapped else set()
+        return identities(scan(mapped, tree)) if mapped else []
 
 
 def _tree_entries(root: Path, commit: str) -> list[tuple[str, str]] | None:

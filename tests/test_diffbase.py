@@ -49,7 +49,9 @@ def test_only_findings_on_changed_lines_are_kept(tmp_path):
     result = lint([str(root)], cwd=root)
     # the whole scan still sees the old torch>=2.0 and triton>=2.0 findings
     assert {("SAI102", "requirements.txt", 3), ("SAI102", "constraints.txt", 1)} <= _lines(result.findings)
-    kept = introduced(result.findings, changed_lines(root, "HEAD~1"), {("SAI102", "requirements.txt", "torch>=2.0", 1), ("SAI102", "constraints.txt", "triton>=2.0", 1)})
+    # REF had the same two unpinned findings (other lines, same text and message)
+    before = [(f.rule, f.location.path, f.snippet, f.message) for f in result.findings if f.snippet in ("torch>=2.0", "triton>=2.0")]
+    kept = introduced(result.findings, changed_lines(root, "HEAD~1"), before)
     assert _lines(kept) == {("SAI102", "requirements.txt", 1)}
 
 
@@ -91,7 +93,8 @@ def test_repo_level_findings_are_kept_only_when_new_wherever_they_point():
     old_drift = Finding("SAI104", "numpy pinned twice", Location("a.txt", 1), snippet="numpy==2")
     other = Finding("SAI102", "unpinned", Location("a.txt", 9), snippet="torch")
     spanning = Finding("SAI301", "no limits", Location("k.yaml", 3, 1, 6, 1), snippet="- name: x")
-    before = {("SAI104", "a.txt", "numpy==2", 1), ("SAI102", "a.txt", "torch", 1), ("SAI301", "k.yaml", "- name: x", 1)}
+    before = [("SAI104", "a.txt", "numpy==2", "numpy pinned twice"), ("SAI102", "a.txt", "torch", "unpinned"),
+              ("SAI301", "k.yaml", "- name: x", "no limits")]
     # old_drift sits on a changed line but REF has it: not introduced; drift is new anywhere
     kept = introduced([drift, old_drift, other, spanning], {"a.txt": {1}, "k.yaml": {5}}, before)
     assert kept == [drift, spanning]
@@ -209,3 +212,15 @@ def test_this_repository_clean_reports_nothing_and_one_breach_exactly(tmp_path):
     (root / "deploy").mkdir()
     (root / "deploy" / "requirements.txt").write_text("fastapi==0.110.0\ntorch>=2.0\n", encoding="utf-8")
     assert _cli(root, "--diff-base", "HEAD")[:2] == (1, [("SAI102", "deploy/requirements.txt", 2)])
+
+
+def test_a_new_finding_among_equal_anchors_is_the_one_with_the_new_message():
+    def missing(metric: str) -> Finding:
+        return Finding("SAI702", f"required metric {metric} is exported nowhere", Location("k.yaml", 4), snippet="name: llm")
+
+    before = [("SAI702", "k.yaml", "name: llm", f"required metric {m} is exported nowhere") for m in ("a_total", "c_total")]
+    # a changed message on the same line still matches one leftover of REF's, one for one
+    renamed = Finding("SAI702", "required metric c_total is missing", Location("k.yaml", 4), snippet="name: llm")
+    assert introduced([missing("a_total"), missing("b_total"), missing("c_total")], {}, before) == [missing("b_total")]
+    assert introduced([missing("a_total"), renamed], {}, before) == []
+
