@@ -398,10 +398,16 @@ def lint(
                 name = Path(name).resolve().relative_to(scan.root).as_posix()
             except ValueError:
                 name = Path(name).name
-        results = [r for r in results if r.path != name]
-        results.append(analyze(SourceFile(name, "-", classify(name) or "unknown"), config.max_file_size, stdin))
         named_paths = [p for p in paths if p != "-"]
-        only = (only or frozenset()) | {name} if named_paths else frozenset({name})
+        skipped = force_exclude and tree.excluded(name, 0)
+        if tree.excluded(name, 0):
+            how = "skipped (--force-exclude)" if skipped else "judged because it was named (--force-exclude skips it)"
+            warnings.append(f"{name} (stdin): excluded by the config; {how}")
+        if not skipped:
+            results = [r for r in results if r.path != name]
+            results.append(analyze(SourceFile(name, "-", classify(name) or "unknown"), config.max_file_size, stdin))
+        stdin_only = frozenset() if skipped else frozenset({name})
+        only = (only or frozenset()) | stdin_only if named_paths else stdin_only
     for rel in scan.refused:
         message = "resolves outside the scan root (a symlink?); not read"
         results.append(FileFacts(rel, "unknown", diagnostics=(Diagnostic("SAI002", message, Location(rel, 1, 1)),)))

@@ -231,3 +231,15 @@ def test_baseline_paths_are_named_as_given_and_a_folder_is_refused(tmp_path):
     out = run(["check", ".", "--write-baseline", "reports"], tmp_path)
     assert out.returncode == 2 and b"--write-baseline reports: is a directory" in out.stderr
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [".keep"]
+
+
+def test_stdin_named_as_an_excluded_file_warns_or_is_skipped_when_forced(tmp_path):
+    write_tree(tmp_path, EXCLUDING)
+    out = run(["check", "-", "--stdin-filename", "vendor/requirements.txt"], tmp_path, stdin=BAD_REQS.encode())
+    assert out.returncode == 1 and b"SAI102" in out.stdout
+    assert b"warning: vendor/requirements.txt (stdin): excluded by the config; judged because it was named" in out.stderr
+    forced = run(["check", "--force-exclude", "-", "--stdin-filename", "vendor/requirements.txt"], tmp_path, stdin=BAD_REQS.encode())
+    assert forced.returncode == 0 and forced.stdout.startswith(b"Nothing to check")
+    assert b"(stdin): excluded by the config; skipped (--force-exclude)" in forced.stderr
+    plain = run(["check", "-", "--stdin-filename", "requirements.txt"], tmp_path, stdin=BAD_REQS.encode())
+    assert plain.returncode == 1 and b"warning" not in plain.stderr
