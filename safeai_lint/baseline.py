@@ -9,12 +9,11 @@ itself does (it has to be judged again).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .atomic import write_text_atomic
 from .findings import Finding
 
 FORMAT = "safeai-lint-baseline"
@@ -74,17 +73,7 @@ def to_json(findings: Iterable[Finding]) -> str:
 def write_baseline(findings: Iterable[Finding], path: str | Path) -> int:
     """Write the baseline atomically (a crash never leaves half a file); returns the count."""
     text = to_json(findings)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".safeai-lint-baseline-", dir=str(target.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text_atomic(path, text)
     return len(json.loads(text)["findings"])
 
 

@@ -25,10 +25,27 @@ app = typer.Typer(
 )
 
 FAIL_ON = ("error", "warning", "note", "never")
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 class UsageProblem(Exception):
     """A bad option value: printed as one line, exit 2."""
+
+
+class StdoutClosed(Exception):
+    """The reader of the report went away (a broken pipe): an I/O error, exit 2."""
+
+
+def _check_stdin_name(name: Optional[str]) -> None:
+    """stdin is judged as the kind of file its name says; a name no rule reads would make the
+    run pass without judging anything, so it is a usage error."""
+    from .discover import classify
+
+    kinds = "deployment.yaml, Dockerfile, requirements.txt, pyproject.toml or app.py"
+    if not name:
+        raise UsageProblem(f"reading stdin ('-') needs --stdin-filename NAME to say what the text is, e.g. {kinds}")
+    if classify(name.replace(os.sep, "/")) is None:
+        raise UsageProblem(f"--stdin-filename {name}: no rule reads a file of that name, so stdin would not be judged; name its kind, e.g. {kinds}")
 
 
 def _version(value: bool) -> None:
@@ -81,19 +98,20 @@ def _check_rules(tokens: list[str]) -> None:
 def check(
     paths: List[str] = typer.Argument(None, help="Files or folders to scan (default: .). '-' reads stdin."),
     format: str = typer.Option("text", "--format", "-f", help="text, json, sarif, github, junit or gitlab."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
-    config: Optional[str] = typer.Option(None, "--config", help="Config file (default: .safeai-lint.yaml or [tool.safeai-lint] found walking up)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout (whole or not at all)."),
+    config: Optional[str] = typer.Option(None, "--config", help="One config file for every scanned file (default: the closest .safeai-lint.yaml or [tool.safeai-lint] above each file)."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rules (ids, prefixes like SAI1, names; comma-separated)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these rules (comma-separated)."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Lowest level that fails the run: error, warning, note or never (default: warning)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (default: the number of cores)."),
-    stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin (decides how it is parsed)."),
+    stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name of the file read from stdin with '-' (decides how it is parsed; required with '-')."),
+    force_exclude: bool = typer.Option(False, "--force-exclude", help="Skip named files and folders that the config excludes (the pre-commit hook uses it); without it they are judged, with a warning."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print the findings only, no summary."),
     statistics: bool = typer.Option(False, "--statistics", help="Print a count per rule instead of each finding."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Never show a progress indicator."),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
-    write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", help="Record every current finding in FILE (then exit 0)."),
-    diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only findings on lines added or changed since git REF."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
+    write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record every current finding in FILE (then exit 0)."),
+    diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only what the change since git REF introduces: findings on changed lines, and other findings that REF's tree does not have."),
     fix: bool = typer.Option(False, "--fix", help="Apply safe fixes (pins to the lock table, VRAM and token caps), then report what remains."),
     diff: bool = typer.Option(False, "--diff", help="With --fix: print the fixes as a unified diff, write nothing."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Parse every file again; do not read or write the cache of unchanged files ($SAFEAI_LINT_CACHE_DIR, default ~/.cache/safeai-lint)."),
@@ -111,9 +129,19 @@ def check(
     for target in targets:
         if target != "-" and not os.path.lexists(target):
             raise UsageProblem(f"path does not exist: {target}")
+    if "-" in targets:
+        _check_stdin_name(stdin_filename)
+        if diff_base:
+            raise UsageProblem("--diff-base compares with a git ref; stdin ('-') has no history to compare")
+    elif stdin_filename:
+        raise UsageProblem("--stdin-filename names the text read from stdin: add '-' to the paths (cat deploy.yaml | safeai-lint check - --stdin-filename deploy.yaml)")
+    from .atomic import check_writable
+
+    for option, where in (("--output", output), ("--write-baseline", write_baseline)):
+        problem = check_writable(where) if where is not None else None
+        if problem:
+            raise UsageProblem(f"{option} {where}: {problem}")
     stdin_data = sys.stdin.buffer.read() if "-" in targets else None
-    if stdin_data is not None and not stdin_filename:
-        stdin_filename = "stdin"
 
     if diff and not fix:
         raise UsageProblem("--diff goes with --fix (preview the fixes without writing them)")
@@ -123,22 +151,27 @@ def check(
 
     def scan():  # noqa: ANN202 - engine.Result
         reporter = _Progress() if not no_progress and not quiet and _color(sys.stderr) else None
-        found = lint(
-            targets,
-            cfg,
-            select=selected,
-            ignore=ignored,
-            stdin=stdin_data,
-            stdin_filename=stdin_filename or "stdin",
-            jobs=jobs if jobs > 0 else (os.cpu_count() or 1),
-            progress=reporter,
-            cache_dir=None if no_cache else _cache_dir(),
-        )
-        if reporter:
-            reporter.close()
-        return found
+        try:
+            return lint(
+                targets,
+                cfg,
+                select=selected,
+                ignore=ignored,
+                stdin=stdin_data,
+                stdin_filename=stdin_filename or "stdin",
+                jobs=jobs if jobs > 0 else (os.cpu_count() or 1),
+                progress=reporter,
+                cache_dir=None if no_cache else _cache_dir(),
+                force_exclude=force_exclude,
+                nested=config is None,
+            )
+        finally:
+            if reporter:
+                reporter.close()  # also on Ctrl-C: the bar cleared, the cursor shown again
 
     result = scan()
+    for warning in result.warnings:
+        sys.stderr.write(f"safeai-lint: warning: {warning}\n")
     if fix:
         changed = _apply_fixes(result, cfg, preview=diff)
         if diff:
@@ -148,21 +181,38 @@ def check(
     if write_baseline is not None:
         from .baseline import write_baseline as write
 
-        count = write(result.findings, write_baseline)
+        try:
+            count = write(result.findings, write_baseline)
+        except OSError as exc:
+            raise UsageProblem(f"--write-baseline {write_baseline}: cannot be written ({exc.strerror or exc})")
         sys.stderr.write(f"safeai-lint: recorded {count} finding(s) in {write_baseline}\n")
         raise typer.Exit(0)
-    result = _narrow(result, baseline, diff_base)
+
+    def scan_ref(ref_paths: list[str], tree: Path):  # noqa: ANN202 - REF's findings for --diff-base
+        return lint(
+            ref_paths, cfg if config else None, select=selected, ignore=ignored, cwd=tree, root=tree,
+            jobs=jobs if jobs > 0 else (os.cpu_count() or 1), force_exclude=force_exclude, nested=config is None,
+        ).findings
+
+    result = _narrow(result, baseline, diff_base, lambda: ([t for t in targets if t != "-"], scan_ref))
     stream = sys.stdout
     color = output is None and format == "text" and _color(stream)
     from .report import render
 
     text = render(format, result, color=color, quiet=quiet, statistics=statistics)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        from .atomic import write_text_atomic
+
+        try:
+            write_text_atomic(output, text)
+        except OSError as exc:
+            raise UsageProblem(f"--output {output}: cannot be written ({exc.strerror or exc})")
     else:
-        stream.write(text)
-        stream.flush()
+        try:
+            stream.write(text)
+            stream.flush()
+        except BrokenPipeError:
+            raise StdoutClosed() from None  # typer would turn EPIPE into exit 1
     gate = fail_on or _config_fail_on(result)
     raise typer.Exit(_exit_code(result, gate))
 
@@ -187,8 +237,9 @@ def _apply_fixes(result, cfg, preview: bool) -> int:  # noqa: ANN001
     return len(planned)
 
 
-def _narrow(result, baseline: Optional[Path], diff_base: Optional[str]):  # noqa: ANN001, ANN202
-    """Drop findings recorded in the baseline, then those off the lines changed since REF."""
+def _narrow(result, baseline: Optional[str], diff_base: Optional[str], ref_scan) -> object:  # noqa: ANN001
+    """Drop findings recorded in the baseline, then those the change since REF did not
+    introduce (`ref_scan()`: the paths and how to scan them in REF's tree)."""
     import dataclasses
 
     findings = list(result.findings)
@@ -202,15 +253,16 @@ def _narrow(result, baseline: Optional[Path], diff_base: Optional[str]):  # noqa
         if fixed:
             sys.stderr.write(f"safeai-lint: {fixed} baselined finding(s) are fixed; rewrite the baseline to drop them\n")
     if diff_base:
-        from .diffbase import changed_lines, filter_findings
+        from .diffbase import changed_lines, introduced, ref_identities
 
         changed = changed_lines(result.root, diff_base)
-        if changed is None:
+        before = ref_identities(result.root, diff_base, *ref_scan()) if changed is not None else None
+        if changed is None or before is None:
             raise UsageProblem(
                 f"cannot diff against {diff_base!r}: not a git repository or unknown ref "
                 "(in a shallow CI clone, fetch the base: actions/checkout with fetch-depth: 0)"
             )
-        findings = filter_findings(findings, changed)
+        findings = introduced(findings, changed, before)
     return dataclasses.replace(result, findings=tuple(findings))
 
 
@@ -299,13 +351,21 @@ def rule_command(rule_id: str = typer.Argument(..., help="A rule id (SAI307) or 
 @app.command("policy")
 def policy_command(
     config: Optional[str] = typer.Option(None, "--config", help="Config file to apply over the default policy."),
-    path: str = typer.Argument(".", help="Where to look for a config (walking up)."),
+    path: str = typer.Argument(".", help="A file or folder: the policy of the config that judges it (the closest one above it)."),
 ) -> None:
     """Print the effective policy (the defaults with your config applied), as YAML."""
     from .engine import plan, resolve_config
 
     scan = plan([path])
     cfg = resolve_config(scan.root, config)
+    if not config:  # the config that judges PATH: the closest one above it
+        from .configfiles import ConfigTree
+
+        target = Path(os.path.abspath(path)).resolve()
+        folder = target if target.is_dir() else target.parent
+        rel = folder.relative_to(scan.root).as_posix() if scan.root in folder.parents else ""
+        tree = ConfigTree(scan.root, cfg)
+        cfg = tree.config(tree.folder_scope(rel))
     import yaml
 
     header = f"# effective policy ({'defaults + ' + cfg.source if cfg.source else 'defaults'})\n"
@@ -378,23 +438,41 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = [a for a in args if a != "--debug"]  # accepted anywhere on the line
     try:
         code = app(args=args, prog_name="safeai-lint", standalone_mode=False)
+        if code == INTERRUPTED:  # typer turns Ctrl-C into Exit(130), click returns its code
+            return _interrupted()
         return code if isinstance(code, int) else 0
-    except typer.Exit as exc:
-        return exc.exit_code
-    except typer.Abort:
+    except (typer.Exit, typer.Abort) as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # typer and click wrap Ctrl-C
+            return _interrupted()
+        if isinstance(exc, typer.Exit):
+            return exc.exit_code
         sys.stderr.write("safeai-lint: aborted\n")
         return 2
     except (UsageProblem, ConfigError) as exc:
         sys.stderr.write(f"safeai-lint: error: {exc}\n")
         return 2
-    except BrokenPipeError:
-        return 1
+    except KeyboardInterrupt:
+        return _interrupted()
+    except (BrokenPipeError, StdoutClosed):  # the reader of stdout went away: an I/O error
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more may reach the closed pipe at exit
+        except OSError:
+            pass
+        return 2
     except Exception as exc:  # noqa: BLE001 - our own bug: one line, not a traceback
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a click usage error
             exc.show()
             return 2
         if debug:
-            raise
+            import traceback
+
+            traceback.print_exc()
+            return 2
         sys.stderr.write(f"safeai-lint: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)\n")
         return 2
     return 0
+
+
+def _interrupted() -> int:
+    sys.stderr.write("safeai-lint: interrupted\n")
+    return INTERRUPTED

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .findings import LEVELS
@@ -159,7 +158,7 @@ POLICY_KEYS: dict[str, Check] = {
     "embedding-dimension": _optional_int,
 }
 SETTING_KEYS = (
-    "select", "extend-select", "ignore", "levels", "fail-on", "exclude",
+    "extend", "select", "extend-select", "ignore", "levels", "fail-on", "exclude",
     "per-file-ignores", "waivers", "max-file-size",
 )
 
@@ -170,12 +169,12 @@ class _Reader:
     raw: Any
 
     def fail(self, keypath: str, expected: str, at: Any = None, key: Any = None) -> ConfigError:
-        line = _line_of(at, key)
+        line = line_of(at, key)
         where = f"{self.source}:{line}" if line else self.source
         return ConfigError(f"{where}: {keypath}: expected {expected}")
 
 
-def _line_of(container: Any, key: Any) -> int:
+def line_of(container: Any, key: Any) -> int:
     if container is None:
         return 0
     if key is not None and hasattr(container, "key_pos"):
@@ -255,6 +254,9 @@ def build_config(raw: Any, source: str) -> Config:
             )
         elif key == "waivers":
             kwargs["waivers"] = _waivers(reader, raw, key)
+        elif key == "extend":
+            if not isinstance(value, str) or not value.strip():
+                raise reader.fail(key, "the path of a config file to inherit, relative to this one", raw, key)
         elif key == "max-file-size":
             size = _size(value)
             if size is None:
@@ -298,84 +300,8 @@ def _waivers(reader: _Reader, raw: Any, key: str) -> tuple[Waiver, ...]:
                 until=date,
                 report=str(item.get("report") or ""),
                 component=str(item.get("component") or ""),
-                line=_line_of(value, i),
+                line=line_of(value, i),
                 source=reader.source,
             )
         )
     return tuple(out)
-
-
-# --- discovery of the config file ---------------------------------------------------------
-
-
-def find_config(start: Path) -> Path | None:
-    """The first config file found walking up from `start`."""
-    start = start.resolve()
-    for folder in [start, *start.parents] if start.is_dir() else start.parents:
-        for name in CONFIG_NAMES:
-            candidate = folder / name
-            if candidate.is_file():
-                return candidate
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.safeai-lint" in _peek(pyproject):
-            return pyproject
-    return None
-
-
-def _peek(path: Path, limit: int = 1 << 20) -> str:
-    """The start of a file that may or may not be a config; never fails (a broken or huge
-    pyproject.toml of the scanned repo is a finding for the scan, not a config error)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(limit).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}")
-
-
-def load_config(path: Path | None, display: str | None = None) -> Config:
-    """Read and validate a config file (None gives the defaults)."""
-    if path is None:
-        return Config()
-    shown = display or str(path)
-    if not path.is_file():
-        raise ConfigError(f"{shown}: config file not found")
-    text = _read(path)
-    if path.name == "pyproject.toml":
-        import tomllib
-
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{shown}: invalid TOML: {exc}")
-        raw = data.get("tool", {}).get("safeai-lint")
-        return replace(build_config(_with_lines(raw, text), f"{shown} [tool.safeai-lint]"), path=shown)
-    from .sources.yaml import parse_documents
-
-    docs, problem = parse_documents(text)
-    if problem:
-        raise ConfigError(f"{shown}:{problem.line}: {problem.message}")
-    return replace(build_config(docs[0].value if docs else None, shown), path=shown)
-
-
-def _with_lines(raw: Any, text: str) -> Any:
-    """TOML tables carry no positions: attach the line where each top-level key is written."""
-    from .sources.yaml import YMap
-
-    if not isinstance(raw, dict):
-        return raw
-    lines = text.splitlines()
-    start = next((i for i, l in enumerate(lines) if l.strip().startswith("[tool.safeai-lint")), 0)
-    out = YMap((start + 1, 1, start + 1, 1))
-    for key, value in raw.items():
-        out[key] = value
-        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
-        line = next((i + 1 for i in range(start, len(lines)) if pattern.match(lines[i])), start + 1)
-        out.kpos[key] = (line, 1, line, 1)
-    return out

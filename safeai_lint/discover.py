@@ -12,6 +12,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 # A scanned repository's own .git/config must not run anything: no fsmonitor hook, no pager.
 SAFE_GIT = ("-c", "core.fsmonitor=false", "-c", "core.pager=cat", "--no-pager")
@@ -175,12 +176,16 @@ def inside(root: Path, path: Path) -> bool:
     return real == root or root in real.parents
 
 
-def discover(root: Path, targets: list[Path], exclude: tuple[str, ...], use_git: bool) -> list[SourceFile]:
+def discover(
+    root: Path, targets: list[Path], exclude: tuple[str, ...] | Callable[[str, int], bool], use_git: bool,
+) -> list[SourceFile]:
     """Files under `targets` (folders or files, all inside `root`) that some rule reads.
 
     A target named explicitly is scanned even if an exclude pattern matches it; files found
-    by walking a folder are excluded when their path below that folder matches.
+    by walking a folder are excluded when their path below that folder matches. `exclude`:
+    globs, or a test `(rel, skip)` such as `ConfigTree.excluded` (nested configs).
     """
+    is_excluded = exclude if callable(exclude) else (lambda rel, skip: excluded(rel, exclude, skip))
     files: dict[str, SourceFile] = {}
     for target in targets:
         if target.is_dir() and not target.is_symlink():
@@ -193,7 +198,7 @@ def discover(root: Path, targets: list[Path], exclude: tuple[str, ...], use_git:
                 below = rel[len(target_rel) + 1 :] if target_rel else rel
                 if any(part in PRUNED_DIRS for part in below.split("/")[:-1]):
                     continue
-                if excluded(rel, exclude, skip=len(target_rel.split("/")) if target_rel else 0):
+                if is_excluded(rel, len(target_rel.split("/")) if target_rel else 0):
                     continue
                 kind = classify(rel)
                 if kind is None:

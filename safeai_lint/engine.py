@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from . import suppress
 from .catalog import RuleDoc, RuleHead, rule_index
-from .config import Config, find_config, load_config
+from .config import Config, ConfigError
+from .configfiles import ConfigTree, find_config, load_config
 from .discover import SourceFile, classify, discover, git_root, inside
-from .facts import Diagnostic, FileFacts, Location, Record, Suppression, Workload
+from .facts import Diagnostic, FileFacts, Location, Record, Suppression
 from .findings import Finding
+from .judge import ENGINE_RULES, Scope, enabled_rules, judge  # noqa: F401 - re-exported
 from .project import Project
 from .sources.base import SourceText
 
 if TYPE_CHECKING:
     from .cache import Cache, Stamp
 
-ENGINE_RULES = ("SAI001", "SAI002", "SAI003", "SAI004")
 PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than it saves
 CACHE_THRESHOLD = 8  # below this many files, parsing them costs less than loading a cache
 
@@ -38,6 +39,7 @@ class Result:
     root: str
     config_source: str = ""
     fail_on: str = "warning"
+    warnings: tuple[str, ...] = ()  # input not judged as asked (excluded named paths, no files)
 
 
 @dataclass(frozen=True)
@@ -49,19 +51,21 @@ class ScanPlan:
     refused: tuple[str, ...] = ()  # named paths that lead out of the root: reported, not read
 
 
-def plan(paths: Sequence[str], cwd: Path | None = None) -> ScanPlan:
+def plan(paths: Sequence[str], cwd: Path | None = None, root: Path | None = None) -> ScanPlan:
     """Where the scan root is and what to scan. Paths must exist (the CLI checks).
 
     A named path that resolves outside the root (a symlink leading elsewhere) is refused: it
-    is reported as not analysed, never read."""
+    is reported as not analysed, never read. `root`: a given scan root outside git (a tree
+    exported from git for `--diff-base`), so its paths match those of the work tree."""
     cwd = (cwd or Path.cwd()).resolve()
     named = [Path(os.path.abspath(cwd / p)) for p in paths if p != "-"]
     # resolve the folders, keep each last component: a symlink stays the link, not its target
     lexical = [p.parent.resolve() / p.name if p.name else p.resolve() for p in named] or [cwd]
-    repo = git_root(lexical[0])
+    whole = root is not None  # a given root is a whole tree, like a git work tree
+    repo = git_root(lexical[0]) if root is None else None
     if repo and all(repo == p or repo in p.parents for p in lexical):
         root = repo
-    else:
+    elif root is None:
         repo = None
         common = Path(os.path.commonpath([str(p if p.is_dir() and not p.is_symlink() else p.parent) for p in lexical]))
         # outside git, the folder holding the config file is the project root
@@ -78,7 +82,7 @@ def plan(paths: Sequence[str], cwd: Path | None = None) -> ScanPlan:
     only = frozenset(p.relative_to(root).as_posix() for p in files) if files else None
     if not named:
         targets: tuple[Path, ...] = (root,) if repo is not None else ()  # stdin alone: the repo is context
-    elif files and repo is not None:
+    elif files and (repo is not None or whole):
         targets = (root,)  # cross-file rules see the repo around the named files
     else:
         targets = tuple(accepted)
@@ -89,13 +93,14 @@ def plan(paths: Sequence[str], cwd: Path | None = None) -> ScanPlan:
 
 def resolve_config(root: Path, config_path: str | None, cwd: Path | None = None) -> Config:
     if config_path:
+        if not Path(config_path).is_file():
+            raise ConfigError(f"{config_path}: config file not found")  # the path as the user wrote it
         given = Path(config_path).resolve()
         inside = given == root or root in given.parents
-        return load_config(Path(config_path), _display(given, root) if inside else given.name)
-    start = cwd.resolve() if cwd else Path.cwd()
-    found = find_config(start if (start == root or root in start.parents) else root)
-    if found is None and start != root:
-        found = find_config(root)
+        return load_config(Path(config_path), _display(given, root) if inside else config_path)
+    # the root's config, never the working directory's: a config below the root judges the
+    # files below it (ConfigTree), whatever folder the scan is started from
+    found = find_config(root)
     return load_config(found, _display(found, root) if found else None)
 
 
@@ -343,17 +348,6 @@ def analyze_cached(
 # --- the whole scan -----------------------------------------------------------------------
 
 
-def enabled_rules(config: Config, select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[str]:
-    from .catalog import resolve_rule
-
-    rules = rule_index()
-    chosen = set(config.select or rules) | set(config.extend_select)
-    if select:
-        chosen = {r for token in select for r in resolve_rule(token)}
-    dropped = set(config.ignore) | {r for token in ignore for r in resolve_rule(token)}
-    return [r for r in rules if r in chosen and r not in dropped]
-
-
 def lint(
     paths: Sequence[str] = (".",),
     config: Config | None = None,
@@ -367,17 +361,26 @@ def lint(
     cwd: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     cache_dir: Path | None = None,
+    force_exclude: bool = False,
+    root: Path | None = None,
+    nested: bool = True,
 ) -> Result:
     """Scan `paths` and return every finding, sorted, with levels and fingerprints set.
 
     `cache_dir`: keep what each file told this scan there, and reuse it for files that have
-    not changed since (see `cache.py`); None: analyse every file."""
-    from .checks import all_checks
+    not changed since (see `cache.py`); None: analyse every file. A path named in `paths` that
+    the config excludes is judged anyway, with a warning; `force_exclude` skips it instead.
+    `config` (else the one found for the root) judges the files no nested config is closer
+    to; `nested` False: it judges every file (`--config FILE`)."""
 
-    scan = plan(paths, cwd)
+    scan = plan(paths, cwd, root)
     config = config or resolve_config(scan.root, config_path, cwd)
-    files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
-    only = scan.only
+    nested = nested and not config_path
+    tree = ConfigTree(scan.root, config, nested)
+    files = discover(scan.root, list(scan.targets), tree.excluded, scan.use_git)
+    files, only, warnings = _named_excluded(scan, files, tree.excluded, force_exclude)
+    if only is not None and not only:
+        files = []  # every named file skipped: the repository around them has nothing to tell
     if cache_dir is not None and len(files) >= CACHE_THRESHOLD:
         from .cache import open_cache
 
@@ -395,69 +398,73 @@ def lint(
                 name = Path(name).resolve().relative_to(scan.root).as_posix()
             except ValueError:
                 name = Path(name).name
-        results = [r for r in results if r.path != name]
-        results.append(analyze(SourceFile(name, "-", classify(name) or "unknown"), config.max_file_size, stdin))
         named_paths = [p for p in paths if p != "-"]
-        only = (only or frozenset()) | {name} if named_paths else frozenset({name})
+        skipped = force_exclude and tree.excluded(name, 0)
+        if tree.excluded(name, 0):
+            how = "skipped (--force-exclude)" if skipped else "judged because it was named (--force-exclude skips it)"
+            warnings.append(f"{name} (stdin): excluded by the config; {how}")
+        if not skipped:
+            results = [r for r in results if r.path != name]
+            results.append(analyze(SourceFile(name, "-", classify(name) or "unknown"), config.max_file_size, stdin))
+        stdin_only = frozenset() if skipped else frozenset({name})
+        only = (only or frozenset()) | stdin_only if named_paths else stdin_only
     for rel in scan.refused:
         message = "resolves outside the scan root (a symlink?); not read"
         results.append(FileFacts(rel, "unknown", diagnostics=(Diagnostic("SAI002", message, Location(rel, 1, 1)),)))
         if only is not None:
             only = only | {rel}
     results.sort(key=lambda r: r.path)
-
-    rules = rule_index()
-    enabled = enabled_rules(config, select, ignore)
-    checks = [c for c in all_checks() if any(r in enabled for r in c.rules)]
-    ran = [r for r in enabled if r in ENGINE_RULES or any(r in c.rules for c in checks)]
-    ran_set = set(ran)
+    scanned = len(results) if only is None else len({r.path for r in results} & only)
+    if not scanned:
+        warnings.append("nothing was checked: no file that safeai-lint reads (Dockerfiles, YAML, requirements, pyproject.toml, Python) was found, or all were excluded")
 
     project = Project(results)
-    raw: list[Finding] = []
+    scopes: dict[str, set[str]] = {"": set()}  # the root's config: its waiver problems count
     for res in results:
-        raw.extend(Finding(d.rule, d.message, d.location) for d in res.diagnostics)
-        raw.extend(Finding("SAI003", b.message, b.location) for b in res.facts if isinstance(b, suppress.BadSuppression))
-    for check in checks:
-        raw.extend(check.run(project, config.policy))
-    if project.all(Workload):
-        from .link import deployed_view, once_per_shared_place
-
-        raw = once_per_shared_place(raw, deployed_view(project, config.policy).shared)
-    raw = [f for f in raw if f.rule in ran_set]
-    if only is not None:
-        raw = [f for f in raw if f.location.path in only]
-
-    # suppressions: comments and annotations, then per-file ignores, then waivers
-    all_sups = [s for res in results for s in res.suppressions]
-    valid, invalid = suppress.validate(all_sups, set(rules))
-    raw.extend(Finding("SAI003", b.message, b.location) for b in invalid)
-    kept, unused = suppress.apply_suppressions(raw, valid)
-    waivers, waiver_problems = suppress.check_waivers(config, scan.root, set(rules))
-    kept, unused_waivers = suppress.apply_waivers(kept, waivers)
-    config_loc = config.path or ".safeai-lint.yaml"
-    for problem in waiver_problems:
-        kept.append(Finding("SAI003", problem.message, Location(config_loc, max(problem.waiver.line, 1), 1)))
-    for sup in unused:
-        if sup.rule in ran_set and (only is None or sup.location.path in only):
-            kept.append(Finding("SAI004", f"suppression of {sup.rule} matched no finding; remove it", sup.location))
-    for waiver in unused_waivers:
-        if waiver.rule in ran_set and only is None:
-            kept.append(Finding("SAI004", f"waiver of {waiver.rule} matched no finding; remove it", Location(config_loc, max(waiver.line, 1), 1)))
-    kept = [f for f in kept if f.rule in ran_set]
-    kept = suppress.apply_per_file_ignores(kept, config)
+        if only is None or res.path in only:
+            scopes.setdefault(tree.scope_of(res.path), set()).add(res.path)
+    rules = rule_index()
+    kept: list[Finding] = []
+    ran_any: set[str] = set()
+    memo: dict = {}
+    for folder in sorted(scopes):
+        scope = Scope(folder, tree.config(folder), frozenset(scopes[folder]), only is None)
+        found, ran = judge(project, results, scope, scan.root, select, ignore, memo)
+        kept.extend(found)
+        ran_any.update(ran)
     kept = _cap_per_file(kept)
-
-    levels = config.level_overrides()
     lines = {res.path: res.lines for res in results}
-    finished = _finish(kept, rules, levels, lines)
+    finished = _finish(kept, rules, {}, lines)
     return Result(
         findings=tuple(finished),
-        rules=tuple(rules[r] for r in ran),
-        files_scanned=len(results),
+        rules=tuple(rules[r] for r in rules if r in ran_any),
+        files_scanned=scanned,
         root=str(scan.root),
         config_source=config.source,
         fail_on=config.fail_on,
+        warnings=tuple(warnings),
     )
+
+
+def _named_excluded(
+    scan: ScanPlan, files: list[SourceFile], is_excluded: Callable[[str, int], bool], force: bool,
+) -> tuple[list[SourceFile], frozenset[str] | None, list[str]]:
+    """Files and folders named on the command line that the config excludes: judged with a
+    warning, or with `force` skipped with one (ruff's --force-exclude). Never silent: a gate
+    that passes a file it did not judge is worse than none."""
+    folders = [p.relative_to(scan.root).as_posix() for p in scan.targets if p != scan.root and p.is_dir() and not p.is_symlink()]
+    hits = [rel for rel in [*folders, *sorted(scan.only or ())] if is_excluded(rel, 0)]
+    only, warnings = scan.only, []
+    if not hits:
+        return files, only, warnings
+    if force:
+        warnings.extend(f"{rel}: excluded by the config; skipped (--force-exclude)" for rel in hits)
+        files = [sf for sf in files if not any(sf.rel == rel or sf.rel.startswith(rel + "/") for rel in hits)]
+        return files, (only - set(hits) if only is not None else None), warnings
+    warnings.extend(f"{rel}: excluded by the config, judged because it was named (--force-exclude skips it)" for rel in hits)
+    have = {sf.rel for sf in files}
+    added = [SourceFile(rel, str(scan.root / rel), classify(rel) or "unknown") for rel in hits if rel in (only or ()) and rel not in have]
+    return sorted([*files, *added]), only, warnings
 
 
 MAX_FINDINGS_PER_RULE_AND_FILE = 1000

@@ -82,6 +82,7 @@ POLICY_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 SETTING_SCHEMAS: dict[str, dict[str, Any]] = {
+    "extend": {"type": "string", "minLength": 1, "description": "A config file to inherit, relative to this one; this file's keys win."},
     "select": _RULE_LIST,
     "extend-select": _RULE_LIST,
     "ignore": _RULE_LIST,
@@ -91,7 +92,7 @@ SETTING_SCHEMAS: dict[str, dict[str, Any]] = {
         "additionalProperties": {"enum": list(LEVELS)},
     },
     "fail-on": {"enum": list(FAIL_ON)},
-    "exclude": {**_STRINGS, "description": "Glob patterns relative to the repository root."},
+    "exclude": {**_STRINGS, "description": "Glob patterns relative to the folder of the config file in use."},
     "per-file-ignores": {"type": "object", "additionalProperties": _RULE_LIST},
     "waivers": {
         "type": "array",

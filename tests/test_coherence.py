@@ -54,9 +54,18 @@ def test_located_in_pyproject_table(tmp_path):
     assert hits(result, "SAI005") == {("SAI005", "pyproject.toml", 6)}
 
 
-def test_a_nested_config_with_another_value_is_not_blamed(tmp_path):
+def test_a_nested_config_not_in_use_is_not_blamed(tmp_path):
+    result = scan(tmp_path, {
+        ".safeai-lint.yaml": 'exclude: [fixtures]\nversion-lock:\n  torch: "2.4.0"\n',
+        "fixtures/.safeai-lint.yaml": 'version-lock:\n  triton: "9.9.9"\n  torch: "2.5.0"\n',
+    })
+    assert hits(result, "SAI005") == {("SAI005", ".safeai-lint.yaml", 3)}
+
+
+def test_a_nested_config_in_use_is_judged_where_it_writes_its_lock(tmp_path):
+    # fixtures/ is judged with its own config (nested config), so its lock table is the policy there
     result = scan(tmp_path, {
         ".safeai-lint.yaml": 'version-lock:\n  torch: "2.4.0"\n',
         "fixtures/.safeai-lint.yaml": 'version-lock:\n  triton: "9.9.9"\n  torch: "2.5.0"\n',
     })
-    assert hits(result, "SAI005") == {("SAI005", ".safeai-lint.yaml", 2)}
+    assert hits(result, "SAI005") == {("SAI005", ".safeai-lint.yaml", 2), ("SAI005", "fixtures/.safeai-lint.yaml", 2)}

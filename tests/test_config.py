@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import hits, scan, write_tree
-from safeai_lint.config import ConfigError, load_config
+from safeai_lint.config import ConfigError
+from safeai_lint.configfiles import load_config
 from safeai_lint.engine import lint
 
 

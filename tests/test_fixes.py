@@ -10,7 +10,8 @@ import pytest
 from safeai_lint.engine import lint
 from safeai_lint.findings import Finding
 from safeai_lint.facts import Location
-from safeai_lint.fixes import fixable_rules, pinned_requirement, plan_fixes, render_diff
+from safeai_lint.fixes import fixable_rules, plan_fixes, render_diff
+from safeai_lint.fixes.text import pinned_requirement
 from safeai_lint.policy import default_policy, merge_policy
 
 GOLDEN = Path(__file__).parent / "fixtures" / "fix"

@@ -14,7 +14,7 @@ from safeai_lint.engine import lint, resolve_config
 from safeai_lint.facts import Location
 from safeai_lint.findings import Finding
 from safeai_lint.fixes import plan_fixes, render_diff
-from safeai_lint.fixes_yaml import fix_serving_yaml
+from safeai_lint.fixes.yaml import fix_serving_yaml
 from safeai_lint.policy import default_policy, merge_policy
 
 RULES = ("SAI307", "SAI501", "SAI502")

@@ -5,7 +5,8 @@ import jsonschema
 import pytest
 
 from safeai_lint.catalog import rules_dir
-from safeai_lint.config import POLICY_KEYS, SETTING_KEYS, ConfigError, build_config, load_config
+from safeai_lint.config import POLICY_KEYS, SETTING_KEYS, ConfigError, build_config
+from safeai_lint.configfiles import load_config
 from safeai_lint.init import config_schema, starter_config
 from safeai_lint.policy import default_policy, merge_policy
 from safeai_lint.sources.yaml import load_plain, plain

@@ -47,7 +47,9 @@ def test_hook_definitions():
     assert hooks["safeai-lint-repo"]["pass_filenames"] is False
     for hook in hooks.values():
         assert hook["language"] == "python"
-        assert hook["entry"] == "safeai-lint check"
+    # named files the config excludes are skipped, as they would be in a whole-repo scan
+    assert hooks["safeai-lint"]["entry"] == "safeai-lint check --force-exclude"
+    assert hooks["safeai-lint-repo"]["entry"] == "safeai-lint check"
 
 
 SURFACES = [
@@ -142,3 +144,15 @@ def test_try_repo_passes_on_a_clean_repository(hook_repo, pre_commit_home, tmp_p
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "Passed" in out and "SAI0" not in out
+
+
+def test_try_repo_skips_a_file_the_config_excludes(hook_repo, pre_commit_home, tmp_path):
+    """pre-commit names every file, also an excluded one: skipped with a warning, not judged."""
+    target = _target(tmp_path, {
+        ".safeai-lint.yaml": "exclude: [vendor]\n", "vendor/deploy.yaml": BROKEN_YAML, "k8s/cm.yaml": CLEAN_YAML,
+    })
+    proc = _try_repo(hook_repo, pre_commit_home, target, "safeai-lint")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "Passed" in out and "SAI001" not in out
+    assert "vendor/deploy.yaml: excluded by the config; skipped (--force-exclude)" in out

@@ -29,6 +29,8 @@ def _rule_names(result) -> dict[str, str]:  # noqa: ANN001
 
 def _summary(result) -> str:  # noqa: ANN001
     findings = result.findings
+    if not findings and not result.files_scanned:
+        return "Nothing to check: no file that safeai-lint reads was found, or all were excluded."
     if not findings:
         return f"All clear: no findings in {result.files_scanned} file(s) scanned."
     levels = Counter(f.level for f in findings)

@@ -7,10 +7,10 @@ import re
 from typing import Any, Iterator
 
 
-from .findings import Finding
-from .fixes import PIP_NAMES, exact_lock, pinned_requirement
-from .sources.specs import canonicalize_name
-from .policy import Policy
+from ..findings import Finding
+from .text import PIP_NAMES, exact_lock, pinned_requirement
+from ..sources.specs import canonicalize_name
+from ..policy import Policy
 
 
 def _get(doc: Any, dotted: tuple[str, ...]) -> Any:

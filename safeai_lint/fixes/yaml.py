@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .checks.tokens import parse_tokens
-from .extract.serving import build_launch, commands, expand_words
-from .facts import Location, ServingLaunch
-from .findings import Finding
-from .policy import Policy
-from .sources.yaml import YList, YMap, parse_documents, plain
+from ..checks.tokens import parse_tokens
+from ..extract.serving import build_launch, commands, expand_words
+from ..facts import Location, ServingLaunch
+from ..findings import Finding
+from ..policy import Policy
+from ..sources.yaml import YList, YMap, parse_documents, plain
 
 RULES = ("SAI307", "SAI501", "SAI502")
 
