@@ -122,6 +122,11 @@ def all_rules() -> dict[str, RuleDoc]:
     return found
 
 
+def rule_names() -> list[str]:
+    """Every rule id and rule name (what a selector may say), for "did you mean" hints."""
+    return [name for head in rule_index().values() for name in (head.id, head.name)]
+
+
 def resolve_rule(token: str) -> list[str]:
     """Rule ids named by a selector: an id (`SAI101`), a family prefix (`SAI1`, `SAI10`), a
     rule name (`version-mismatch`) or `ALL`. Raises KeyError when it names nothing."""
@@ -137,3 +142,11 @@ def resolve_rule(token: str) -> list[str]:
     if not hits:
         raise KeyError(token)
     return hits
+
+
+DOCS_URI = "https://github.com/safeai-lint/safeai-lint/blob/main/docs/rules/{id}.md"
+
+
+def doc_url(rule_id: str) -> str:
+    """Where a rule's documentation page is published (docs/rules/SAIxxx.md)."""
+    return DOCS_URI.format(id=rule_id)

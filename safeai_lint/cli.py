@@ -13,22 +13,28 @@ from typing import List, Optional
 import typer
 
 from . import __version__
+from .hints import did_you_mean
 from .process import own_process
 
 app = typer.Typer(
     name="safeai-lint",
     help="Check repositories that deploy AI inference services against a strict SRE standard.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
 FAIL_ON = ("error", "warning", "note", "never")
+COLOR = ("auto", "always", "never")
 
 
 class UsageProblem(Exception):
     """A bad option value: printed as one line, exit 2."""
+
+
+_FORMAT_OF_SUFFIX = {".json": "json", ".sarif": "sarif", ".xml": "junit"}
 
 
 def _version(value: bool) -> None:
@@ -45,7 +51,9 @@ def _root(
     """safeai-lint: every breach of the AI-serving standard, at its exact line."""
 
 
-def _color(stream) -> bool:  # noqa: ANN001
+def _color(stream, choice: str = "auto") -> bool:  # noqa: ANN001
+    if choice != "auto":
+        return choice == "always"
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -69,18 +77,21 @@ def _split(values: Optional[List[str]]) -> list[str]:
 def _check_rules(tokens: list[str]) -> None:
     from .catalog import all_rules, resolve_rule
 
+    from .catalog import rule_names
+
     for token in tokens:
         try:
             resolve_rule(token)
         except KeyError:
             valid = ", ".join(all_rules())
-            raise UsageProblem(f"unknown rule {token!r}; valid rule ids: {valid} (or a prefix such as SAI1, or ALL)")
+            hint = did_you_mean(token, rule_names())
+            raise UsageProblem(f"unknown rule {token!r}{hint}; valid rule ids: {valid} (or a prefix such as SAI1, or ALL)")
 
 
 @app.command()
 def check(
     paths: List[str] = typer.Argument(None, help="Files or folders to scan (default: .). '-' reads stdin."),
-    format: str = typer.Option("text", "--format", "-f", help="text, json, sarif, github, junit or gitlab."),
+    format: str = typer.Option("text", "--format", "-f", help="text (path:line:col, one line per finding), grouped (by file), json, sarif, github, junit or gitlab."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout."),
     config: Optional[str] = typer.Option(None, "--config", help="Config file (default: .safeai-lint.yaml or [tool.safeai-lint] found walking up)."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rules (ids, prefixes like SAI1, names; comma-separated)."),
@@ -96,13 +107,23 @@ def check(
     diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only findings on lines added or changed since git REF."),
     fix: bool = typer.Option(False, "--fix", help="Apply safe fixes (pins to the lock table, VRAM and token caps), then report what remains."),
     diff: bool = typer.Option(False, "--diff", help="With --fix: print the fixes as a unified diff, write nothing."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings are reported (2 still means an error)."),
+    color: str = typer.Option("auto", "--color", help="Colour the text formats: auto (a terminal without NO_COLOR), always or never."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Parse every file again; do not read or write the cache of unchanged files ($SAFEAI_LINT_CACHE_DIR, default ~/.cache/safeai-lint)."),
 ) -> None:
     """Scan PATHS and report every breach of the standard."""
     from .report import FORMATS
 
+    format, color = format.strip().lower(), color.strip().lower()
     if format not in FORMATS:
-        raise UsageProblem(f"unknown format {format!r}; valid formats: {', '.join(FORMATS)}")
+        hint = did_you_mean(format, list(FORMATS))
+        raise UsageProblem(f"unknown format {format!r}{hint}; valid formats: {', '.join(FORMATS)}")
+    if color not in COLOR:
+        raise UsageProblem(f"unknown --color {color!r}; valid: {', '.join(COLOR)}")
+    if jobs < 0:
+        raise UsageProblem(f"--jobs must be 0 (one per core) or more, not {jobs}")
+    if output is not None and format in ("text", "grouped") and output.suffix.lower() in (".json", ".sarif", ".xml"):
+        sys.stderr.write(f"safeai-lint: warning: writing the {format} format to {output}; did you mean --format {_FORMAT_OF_SUFFIX[output.suffix.lower()]}?\n")
     if fail_on is not None and fail_on not in FAIL_ON:
         raise UsageProblem(f"unknown --fail-on level {fail_on!r}; valid: {', '.join(FAIL_ON)}")
     selected, ignored = _split(select), _split(ignore)
@@ -140,11 +161,16 @@ def check(
 
     result = scan()
     if fix:
+        before = result
         changed = _apply_fixes(result, cfg, preview=diff)
         if diff:
             raise typer.Exit(1 if changed else 0)
         if changed:
             result = scan()
+            from .fixable import fixed_count
+
+            fixed = fixed_count(before.findings, result.findings, changed)
+            sys.stderr.write(f"safeai-lint: fixed {fixed} finding(s) in {len(changed)} file(s)\n")
     if write_baseline is not None:
         from .baseline import write_baseline as write
 
@@ -153,10 +179,16 @@ def check(
         raise typer.Exit(0)
     result = _narrow(result, baseline, diff_base)
     stream = sys.stdout
-    color = output is None and format == "text" and _color(stream)
+    human = format in ("text", "grouped")
+    painted = output is None and human and _color(stream, color)
+    fixable = frozenset()
+    if human and result.findings:
+        from .fixable import fixable_findings, reader
+
+        fixable = fixable_findings(result.findings, reader(result.root), cfg.policy)
     from .report import render
 
-    text = render(format, result, color=color, quiet=quiet, statistics=statistics)
+    text = render(format, result, color=painted, quiet=quiet, statistics=statistics, fixable=fixable)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
@@ -164,11 +196,11 @@ def check(
         stream.write(text)
         stream.flush()
     gate = fail_on or _config_fail_on(result)
-    raise typer.Exit(_exit_code(result, gate))
+    raise typer.Exit(0 if exit_zero else _exit_code(result, gate))
 
 
-def _apply_fixes(result, cfg, preview: bool) -> int:  # noqa: ANN001
-    """Apply (or, with preview, print as a diff) the safe fixes; returns how many files change."""
+def _apply_fixes(result, cfg, preview: bool) -> frozenset[str]:  # noqa: ANN001
+    """Apply (or, with preview, print as a diff) the safe fixes; returns the files changed."""
     from .fixes import plan_fixes, render_diff
 
     root = Path(result.root)
@@ -179,12 +211,10 @@ def _apply_fixes(result, cfg, preview: bool) -> int:  # noqa: ANN001
     planned = plan_fixes(result.findings, read, cfg.policy)
     if preview:
         sys.stdout.write(render_diff(planned, read))
-        return len(planned)
+        return frozenset(planned)
     for rel, text in sorted(planned.items()):
         (root / rel).write_bytes(text.encode("utf-8"))
-    if planned:
-        sys.stderr.write(f"safeai-lint: fixed {len(planned)} file(s)\n")
-    return len(planned)
+    return frozenset(planned)
 
 
 def _narrow(result, baseline: Optional[Path], diff_base: Optional[str]):  # noqa: ANN001, ANN202
@@ -356,7 +386,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stderr.write("safeai-lint: aborted\n")
         return 2
     except (UsageProblem, ConfigError) as exc:
-        sys.stderr.write(f"safeai-lint: error: {exc}\n")
+        sys.stderr.write("".join(f"safeai-lint: error: {line}\n" for line in str(exc).splitlines() or [""]))
         return 2
     except BrokenPipeError:
         return 1

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .findings import LEVELS
+from .hints import did_you_mean
 from .policy import Policy, default_policy, merge_policy, parse_duration, parse_quantity
 
 CONFIG_NAMES = (".safeai-lint.yaml", ".safeai-lint.yml")
@@ -187,7 +188,7 @@ def _line_of(container: Any, key: Any) -> int:
 
 
 def _rule_list(reader: _Reader, container: Any, key: str) -> tuple[str, ...]:
-    from .catalog import resolve_rule
+    from .catalog import resolve_rule, rule_names
 
     value = container[key]
     if _str_list(value):
@@ -197,7 +198,8 @@ def _rule_list(reader: _Reader, container: Any, key: str) -> tuple[str, ...]:
         try:
             out.extend(resolve_rule(token))
         except KeyError:
-            raise reader.fail(f"{key}[{i}]", f"a rule id, family prefix or rule name, not {token!r}", value, i)
+            hint = did_you_mean(str(token), rule_names())
+            raise reader.fail(f"{key}[{i}]", f"a rule id, family prefix or rule name, not {token!r}{hint}", value, i)
     return tuple(out)
 
 
@@ -213,8 +215,6 @@ def _size(value: Any) -> int | None:
 
 def build_config(raw: Any, source: str) -> Config:
     """Validate a parsed config mapping and turn it into a `Config`."""
-    from .catalog import rule_index as all_rules
-
     reader = _Reader(source, raw)
     if raw is None:
         return Config(source=source)
@@ -222,48 +222,61 @@ def build_config(raw: Any, source: str) -> Config:
         raise reader.fail("(top level)", "a mapping of settings and policy keys", raw)
     policy_values: dict[str, Any] = {}
     kwargs: dict[str, Any] = {"source": source}
+    problems: list[str] = []  # every bad key is reported at once, each with its line
     for key, value in raw.items():
-        if key in POLICY_KEYS:
-            problem = POLICY_KEYS[key](value)
-            if problem:
-                raise reader.fail(str(key), problem, raw, key)
-            policy_values[key] = value
-        elif key in ("select", "extend-select", "ignore"):
-            kwargs[key.replace("-", "_")] = _rule_list(reader, raw, key)
-        elif key == "levels":
-            if not isinstance(value, dict):
-                raise reader.fail(key, "a mapping of rule id to error|warning|note", raw, key)
-            for rule, level in value.items():
-                if rule not in all_rules():
-                    raise reader.fail(f"levels.{rule}", "a known rule id", value, rule)
-                if level not in LEVELS:
-                    raise reader.fail(f"levels.{rule}", "one of " + ", ".join(LEVELS), value, rule)
-            kwargs["levels"] = tuple(sorted(value.items()))
-        elif key == "fail-on":
-            if value not in FAIL_ON:
-                raise reader.fail(key, "one of " + ", ".join(FAIL_ON), raw, key)
-            kwargs["fail_on"] = value
-        elif key == "exclude":
-            if _str_list(value):
-                raise reader.fail(key, "a list of glob patterns", raw, key)
-            kwargs["exclude"] = tuple(value)
-        elif key == "per-file-ignores":
-            if not isinstance(value, dict):
-                raise reader.fail(key, "a mapping of glob to a list of rule ids", raw, key)
-            kwargs["per_file_ignores"] = tuple(
-                (str(glob), _rule_list(reader, value, glob)) for glob in value
-            )
-        elif key == "waivers":
-            kwargs["waivers"] = _waivers(reader, raw, key)
-        elif key == "max-file-size":
-            size = _size(value)
-            if size is None:
-                raise reader.fail(key, 'a size in bytes or with a unit ("5MB")', raw, key)
-            kwargs["max_file_size"] = size
-        else:
-            known = ", ".join(sorted([*POLICY_KEYS, *SETTING_KEYS]))
-            raise reader.fail(str(key), f"a known key ({known}); unknown key", raw, key)
+        try:
+            _setting(reader, raw, key, value, policy_values, kwargs)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("\n".join(problems))
     return Config(policy=merge_policy(policy_values), **kwargs)
+
+
+def _setting(reader: _Reader, raw: dict, key: Any, value: Any, policy_values: dict, kwargs: dict) -> None:
+    """Validate one top-level key into `policy_values` or `kwargs`; raises ConfigError."""
+    from .catalog import rule_index as all_rules
+
+    if key in POLICY_KEYS:
+        problem = POLICY_KEYS[key](value)
+        if problem:
+            raise reader.fail(str(key), problem, raw, key)
+        policy_values[key] = value
+    elif key in ("select", "extend-select", "ignore"):
+        kwargs[key.replace("-", "_")] = _rule_list(reader, raw, key)
+    elif key == "levels":
+        if not isinstance(value, dict):
+            raise reader.fail(key, "a mapping of rule id to error|warning|note", raw, key)
+        for rule, level in value.items():
+            if rule not in all_rules():
+                raise reader.fail(f"levels.{rule}", f"a known rule id{did_you_mean(str(rule), list(all_rules()))}", value, rule)
+            if level not in LEVELS:
+                raise reader.fail(f"levels.{rule}", "one of " + ", ".join(LEVELS), value, rule)
+        kwargs["levels"] = tuple(sorted(value.items()))
+    elif key == "fail-on":
+        if value not in FAIL_ON:
+            raise reader.fail(key, "one of " + ", ".join(FAIL_ON), raw, key)
+        kwargs["fail_on"] = value
+    elif key == "exclude":
+        if _str_list(value):
+            raise reader.fail(key, "a list of glob patterns", raw, key)
+        kwargs["exclude"] = tuple(value)
+    elif key == "per-file-ignores":
+        if not isinstance(value, dict):
+            raise reader.fail(key, "a mapping of glob to a list of rule ids", raw, key)
+        kwargs["per_file_ignores"] = tuple(
+            (str(glob), _rule_list(reader, value, glob)) for glob in value
+        )
+    elif key == "waivers":
+        kwargs["waivers"] = _waivers(reader, raw, key)
+    elif key == "max-file-size":
+        size = _size(value)
+        if size is None:
+            raise reader.fail(key, 'a size in bytes or with a unit ("5MB")', raw, key)
+        kwargs["max_file_size"] = size
+    else:
+        known = sorted([*POLICY_KEYS, *SETTING_KEYS])
+        raise reader.fail(str(key), f"a known key ({', '.join(known)}); unknown key{did_you_mean(str(key), known)}", raw, key)
 
 
 def _waivers(reader: _Reader, raw: Any, key: str) -> tuple[Waiver, ...]:
