@@ -71,6 +71,12 @@ def to_json(findings: Iterable[Finding]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_baseline(findings: Iterable[Finding], path: str | Path) -> int:
     """Write the baseline atomically (a crash never leaves half a file); returns the count."""
     text = to_json(findings)
@@ -80,6 +86,8 @@ def write_baseline(findings: Iterable[Finding], path: str | Path) -> int:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        # mkstemp makes the file 0600; a baseline is committed and shared: 0666 less umask
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):

@@ -85,6 +85,16 @@ def test_junit_one_failing_testcase_per_finding(tmp_path):
     assert suites["k8s/deploy.yaml"] == 1
 
 
+def test_junit_notes_are_passing_testcases_with_their_message():
+    root = ET.fromstring(render("junit", _odd_result()).encode("utf-8"))
+    assert root.get("tests") == "3" and root.get("failures") == "2"
+    note = next(c for c in root.iter("testcase") if c.get("file") == "z.yaml")
+    assert note.find("failure") is None
+    assert note.find("system-out").text == "z.yaml:1:1: note SAI003: a note"
+    suites = {s.get("name"): (s.get("tests"), s.get("failures")) for s in root.findall("testsuite")}
+    assert suites["z.yaml"] == ("1", "0") and suites["a,b:c/x.yaml"] == ("2", "2")
+
+
 def test_junit_clean_has_no_failure(tmp_path):
     root = ET.fromstring(render("junit", scan(tmp_path, CLEAN)).encode("utf-8"))
     assert root.get("failures") == "0"
@@ -96,7 +106,7 @@ def test_junit_survives_markup_and_control_characters():
     text = render("junit", _odd_result())
     root = ET.fromstring(text.encode("utf-8"))
     failures = root.findall(".//failure")
-    assert len(failures) == 3
+    assert len(failures) == 2  # the third finding is a note
     assert failures[1].get("message") == 'bell \ufffd <tag> & "quote"'
 
 
