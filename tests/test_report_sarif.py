@@ -148,7 +148,7 @@ def test_parse_error_result_fields(tmp_path):
     assert phys["region"]["startLine"] == 4
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
     rule = run["tool"]["driver"]["rules"][res["ruleIndex"]]
-    assert rule["helpUri"] == "https://github.com/safeai-lint/safeai-lint/blob/main/rules/SAI001.yaml"
+    assert rule["helpUri"] == "https://github.com/safeai-lint/safeai-lint/blob/main/docs/rules/SAI001.md"
     assert rule["help"]["markdown"].startswith("# SAI001 parse-error")
     assert "```" not in rule["help"]["text"] and "**" not in rule["help"]["text"]
     assert rule["defaultConfiguration"]["level"] == "error"

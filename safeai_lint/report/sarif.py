@@ -15,12 +15,11 @@ from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from .. import __version__
-from ..catalog import RuleDoc, all_rules
+from ..catalog import RuleDoc, all_rules, doc_url
 from ..findings import LEVEL_RANK
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 REPO_URI = "https://github.com/safeai-lint/safeai-lint"
-HELP_URI = REPO_URI + "/blob/main/rules/{id}.yaml"
 SRCROOT = "%SRCROOT%"
 MAX_RESULTS = 25_000  # GitHub's per-run limit; over it the upload is rejected outright
 MAX_TEXT = 1_024  # GitHub's limit for short and full descriptions
@@ -99,7 +98,7 @@ def _rule(doc: RuleDoc) -> dict:
         "shortDescription": {"text": _clip(" ".join(doc.summary.split()) or doc.id)},
         "fullDescription": {"text": _clip(full or doc.id)},
         "help": {"text": plain_text(markdown), "markdown": markdown},
-        "helpUri": HELP_URI.format(id=doc.id),
+        "helpUri": doc_url(doc.id),
         "defaultConfiguration": {"level": doc.level if doc.level in LEVEL_RANK else "warning"},
         "properties": props,
     }
