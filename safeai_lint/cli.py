@@ -182,7 +182,7 @@ def check(
     human = format in ("text", "grouped")
     painted = output is None and human and _color(stream, color)
     fixable = frozenset()
-    if human and result.findings:
+    if (human or format == "sarif") and result.findings:
         from .fixable import fixable_findings, reader
 
         fixable = fixable_findings(result.findings, reader(result.root), cfg.policy)

@@ -27,12 +27,13 @@ MAX_TAGS = 10
 PRECISIONS = ("very-high", "high", "medium", "low")
 
 
-def render(result, *, max_results: int = MAX_RESULTS, **_options) -> str:  # noqa: ANN001 - engine.Result
-    return json.dumps(build(result, max_results=max_results), indent=2, ensure_ascii=False) + "\n"
+def render(result, *, max_results: int = MAX_RESULTS, fixable=frozenset(), **_options) -> str:  # noqa: ANN001 - engine.Result
+    return json.dumps(build(result, max_results=max_results, fixable=fixable), indent=2, ensure_ascii=False) + "\n"
 
 
-def build(result, *, max_results: int = MAX_RESULTS) -> dict:  # noqa: ANN001
-    """The SARIF log as plain dicts and lists."""
+def build(result, *, max_results: int = MAX_RESULTS, fixable=frozenset()) -> dict:  # noqa: ANN001
+    """The SARIF log as plain dicts and lists. A finding in `fixable` (one `--fix` fixes)
+    carries `properties.fixable: true`."""
     catalog = all_rules()
     # the engine hands over rule heads (id, name, level); SARIF describes each rule in full
     docs = [doc if isinstance(doc, RuleDoc) else catalog.get(doc.id) or _bare_rule(doc.id) for doc in result.rules]
@@ -73,7 +74,7 @@ def build(result, *, max_results: int = MAX_RESULTS) -> dict:  # noqa: ANN001
         },
         "invocations": [invocation],
         "columnKind": "unicodeCodePoints",  # Location columns count code points, not bytes
-        "results": [_result(f, index) for f in kept],
+        "results": [_result(f, index, f in fixable) for f in kept],
     }
     root = _root_uri(getattr(result, "root", ""))
     if root:
@@ -166,7 +167,7 @@ def physical_location(loc) -> dict:  # noqa: ANN001 - facts.Location
     return {"artifactLocation": {"uri": artifact_uri(loc.path), "uriBaseId": SRCROOT}, "region": region}
 
 
-def _result(f, index: dict[str, int]) -> dict:  # noqa: ANN001 - Finding
+def _result(f, index: dict[str, int], fixable: bool = False) -> dict:  # noqa: ANN001 - Finding
     out: dict = {
         "ruleId": f.rule,
         "ruleIndex": index[f.rule],
@@ -178,6 +179,8 @@ def _result(f, index: dict[str, int]) -> dict:  # noqa: ANN001 - Finding
         # Our fingerprint (rule + path + normalised line text + occurrence) does not move
         # when lines shift; upload-sarif keeps a value it finds rather than computing one.
         out["partialFingerprints"] = {"primaryLocationLineHash": f.fingerprint, "safeaiLintFingerprint/v1": f.fingerprint}
+    if fixable:
+        out["properties"] = {"fixable": True}
     return out
 
 
