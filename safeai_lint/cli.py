@@ -143,7 +143,9 @@ def check(
     cfg = resolve_config(plan(targets).root, config)
 
     def scan():  # noqa: ANN202 - engine.Result
-        reporter = _Progress() if not no_progress and not quiet and _color(sys.stderr) else None
+        from .progress import Progress
+
+        reporter = Progress() if not no_progress and not quiet and _color(sys.stderr) else None
         found = lint(
             targets,
             cfg,
@@ -244,30 +246,6 @@ def _narrow(result, baseline: Optional[Path], diff_base: Optional[str]):  # noqa
     return dataclasses.replace(result, findings=tuple(findings))
 
 
-class _Progress:
-    """A progress bar on stderr for long scans on a terminal (never on stdout)."""
-
-    def __init__(self) -> None:
-        self._bar = None
-        self._task = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self._bar is None:
-            if total < 500:
-                return
-            from rich.console import Console
-            from rich.progress import Progress
-
-            self._bar = Progress(console=Console(stderr=True), transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task("scanning", total=total)
-        self._bar.update(self._task, completed=done)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-
 def _config_fail_on(result) -> str:  # noqa: ANN001
     return result.fail_on
 
@@ -348,15 +326,30 @@ def policy_command(
 def init_command(
     path: Path = typer.Argument(Path(".safeai-lint.yaml"), help="Where to write the starter config."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    scan: bool = typer.Option(True, "--scan/--no-scan", help="Read the repository first: report what it uses against the standard and write it into the config as commented alternatives."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes for the scan (default: the number of cores)."),
 ) -> None:
-    """Write a starter .safeai-lint.yaml holding the lock table and the main thresholds."""
+    """Write a starter .safeai-lint.yaml: the lock table and the main thresholds, and (unless
+    --no-scan) what the repository around it uses against them, commented out for you to decide."""
     from .init import starter_config
     from .policy import default_policy
 
     if path.exists() and not force:
         raise UsageProblem(f"{path} already exists (use --force to overwrite)")
-    path.write_text(starter_config(default_policy()), encoding="utf-8")
+    if jobs < 0:
+        raise UsageProblem(f"--jobs must be 0 (one per core) or more, not {jobs}")
+    found = None
+    if scan:
+        from .init_survey import baseline_hint, report
+        from .survey import survey
+
+        root = path.parent if str(path.parent) else Path(".")
+        found = survey(root, jobs=jobs or (os.cpu_count() or 1), cache_dir=_cache_dir())
+        sys.stderr.write(report(found))
+    path.write_text(starter_config(default_policy(), found), encoding="utf-8")
     sys.stderr.write(f"safeai-lint: wrote {path}\n")
+    if found is not None:
+        sys.stderr.write(baseline_hint(found, str(path)))
 
 
 @app.command("schema")
