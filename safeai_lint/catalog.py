@@ -112,11 +112,21 @@ def rule_index() -> dict[str, RuleHead]:
 
 @functools.cache
 def all_rules() -> dict[str, RuleDoc]:
-    """Every documented rule, by id, in id order."""
+    """Every documented rule, by id, in id order: from the JSON twin of the rule files
+    (rules/catalog.json, written by scripts/rules_json.py; a test keeps it in step) when it
+    names the same rules, else from the YAML itself."""
+    paths = sorted(rules_dir().glob("SAI*.yaml"))
+    twin = rules_dir() / "catalog.json"
+    if twin.is_file():
+        import json
+
+        raw = json.loads(twin.read_text(encoding="utf-8"))
+        if isinstance(raw, dict) and list(raw) == [p.stem for p in paths]:
+            return {doc.id: doc for doc in (_rule(item) for item in raw.values())}
     from .sources.yaml import load_plain
 
     found = {}
-    for path in sorted(rules_dir().glob("SAI*.yaml")):
+    for path in paths:
         doc = _rule(load_plain(path.read_text(encoding="utf-8")))
         found[doc.id] = doc
     return found

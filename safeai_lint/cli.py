@@ -108,6 +108,7 @@ def check(
     fix: bool = typer.Option(False, "--fix", help="Apply safe fixes (pins to the lock table, VRAM and token caps), then report what remains."),
     diff: bool = typer.Option(False, "--diff", help="With --fix: print the fixes as a unified diff, write nothing."),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings are reported (2 still means an error)."),
+    mark_fixable: bool = typer.Option(False, "--mark-fixable", help="In SARIF, mark the results --fix would fix (properties.fixable); reads the files concerned. Text always marks them [*]."),
     color: str = typer.Option("auto", "--color", help="Colour the text formats: auto (a terminal without NO_COLOR), always or never."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Parse every file again; do not read or write the cache of unchanged files ($SAFEAI_LINT_CACHE_DIR, default ~/.cache/safeai-lint)."),
 ) -> None:
@@ -184,7 +185,7 @@ def check(
     human = format in ("text", "grouped")
     painted = output is None and human and _color(stream, color)
     fixable = frozenset()
-    if (human or format == "sarif") and result.findings:
+    if (human or (format == "sarif" and mark_fixable)) and result.findings:
         from .fixable import fixable_findings, reader
 
         fixable = fixable_findings(result.findings, reader(result.root), cfg.policy)

@@ -14,11 +14,19 @@ from .findings import Finding
 def fixable_findings(findings: Iterable[Finding], read_text: Callable[[str], str], policy) -> frozenset[Finding]:  # noqa: ANN001 - Policy
     """The findings whose fixer changes their file when applied alone. A file that cannot be
     read, or a fixer that fails, makes its findings not fixable."""
+    from .catalog import all_rules
+
+    rules = all_rules()
+    # only rules whose doc has a `fix:` section have fixers (a test keeps the two in step);
+    # importing the fixers costs ~0.1 s, so a scan without such findings never does
+    candidates = [f for f in findings if f.rule in rules and rules[f.rule].fix]
+    if not candidates:
+        return frozenset()
     from .fixes import fixer_for
 
     texts: dict[str, str | None] = {}
     fixable = set()
-    for finding in findings:
+    for finding in candidates:
         fixer = fixer_for(finding)
         if fixer is None:
             continue

@@ -84,6 +84,18 @@ def test_json_twins_of_the_policy_and_compat_tables_match_their_yaml():
         assert list(json_data) == list(yaml_data)  # same key order: `safeai-lint policy` prints it
 
 
+def test_json_twin_of_the_rule_files_matches_them_and_is_what_the_catalog_loads():
+    from safeai_lint.catalog import _rule
+    from safeai_lint.sources.yaml import load_plain, plain
+
+    twin = json.loads((ROOT / "rules" / "catalog.json").read_text(encoding="utf-8"))
+    paths = sorted((ROOT / "rules").glob("SAI*.yaml"))
+    assert list(twin) == [p.stem for p in paths], "run: python scripts/rules_json.py --write"
+    for path in paths:
+        assert twin[path.stem] == plain(load_plain(path.read_text(encoding="utf-8"))), "run: python scripts/rules_json.py --write"
+    assert all_rules() == {doc.id: doc for doc in (_rule(plain(load_plain(p.read_text(encoding="utf-8")))) for p in paths)}
+
+
 def test_rule_pages_are_generated_from_the_catalog_and_complete():
     proc = subprocess.run([sys.executable, str(ROOT / "scripts/rule_docs.py"), "--check"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout

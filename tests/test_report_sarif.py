@@ -285,7 +285,9 @@ def test_exactly_at_the_cap_no_notification():
 
 def test_results_fix_can_fix_are_marked_fixable_and_help_links_the_rule_page(tmp_path):
     repo = write_tree(tmp_path / "repo", {"requirements.txt": "torch>=2.0\ntorch-extra @ https://x/y.whl\n", "Dockerfile": "FROM ubuntu:22.04\n"})
-    proc = subprocess.run([sys.executable, "-m", "safeai_lint", "check", ".", "--format", "sarif"], cwd=repo, capture_output=True, check=False)
+    plain = subprocess.run([sys.executable, "-m", "safeai_lint", "check", ".", "--format", "sarif"], cwd=repo, capture_output=True, check=False)
+    assert all("properties" not in r for r in json.loads(plain.stdout)["runs"][0]["results"])  # only when asked: it reads files
+    proc = subprocess.run([sys.executable, "-m", "safeai_lint", "check", ".", "--format", "sarif", "--mark-fixable"], cwd=repo, capture_output=True, check=False)
     log = json.loads(proc.stdout.decode("utf-8"))
     assert_valid(log)
     results = log["runs"][0]["results"]

@@ -41,7 +41,7 @@ def extra_args(text: str) -> list[str]:
 
 def command(env: dict[str, str], sarif: str) -> list[str]:
     """The scan's argv, from the action's inputs."""
-    args = ["check", "--format", "sarif", "--output", sarif, "--no-progress", "--no-cache"]
+    args = ["check", "--format", "sarif", "--output", sarif, "--mark-fixable", "--no-progress", "--no-cache"]
     for name, flag in (("SCAN_CONFIG", "--config"), ("SCAN_FAIL_ON", "--fail-on"), ("SCAN_DIFF_BASE", "--diff-base"), ("SCAN_BASELINE", "--baseline")):
         if env.get(name, "").strip():
             args += [flag, env[name].strip()]
