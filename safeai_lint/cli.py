@@ -294,7 +294,10 @@ def rule_command(rule_id: str = typer.Argument(..., help="A rule id (SAI307) or 
     wanted = rule_id.strip()
     doc = rules.get(wanted.upper()) or next((r for r in rules.values() if r.name == wanted), None)
     if doc is None:
-        raise UsageProblem(f"unknown rule {rule_id!r}; valid rule ids: {', '.join(rules)}")
+        from .catalog import rule_names
+
+        hint = did_you_mean(wanted, rule_names())
+        raise UsageProblem(f"unknown rule {rule_id!r}{hint}; valid rule ids: {', '.join(rules)}")
     text = render_rule(doc)
     if _color(sys.stdout):
         from rich.console import Console

@@ -2,7 +2,7 @@
 
 Inputs arrive only through the environment (never through the script text), `args` is split
 like a shell would split it (shlex: quotes honoured, nothing expanded or run), and the scan
-runs with a fixed argv and no shell. The step always exits 0 so that the upload step runs;
+runs in this process through the CLI's own entry point (no shell, no subprocess). The step always exits 0 so that the upload step runs;
 the action's last step fails the job with the scan's exit status.
 """
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -40,14 +39,14 @@ def extra_args(text: str) -> list[str]:
 
 
 def command(env: dict[str, str], sarif: str) -> list[str]:
-    """The scan's argv, from the action's inputs."""
+    """The `safeai-lint` arguments of the scan, from the action's inputs."""
     args = ["check", "--format", "sarif", "--output", sarif, "--mark-fixable", "--no-progress", "--no-cache"]
     for name, flag in (("SCAN_CONFIG", "--config"), ("SCAN_FAIL_ON", "--fail-on"), ("SCAN_DIFF_BASE", "--diff-base"), ("SCAN_BASELINE", "--baseline")):
         if env.get(name, "").strip():
             args += [flag, env[name].strip()]
     args += extra_args(env.get("SCAN_ARGS", ""))
     targets = env.get("SCAN_PATHS", "").split() or ["."]
-    return [sys.executable, "-m", "safeai_lint", *args, "--", *targets]
+    return [*args, "--", *targets]
 
 
 def fork_pull_request(env: dict[str, str]) -> bool:
@@ -102,7 +101,11 @@ def run(env: dict[str, str]) -> int:
         return 0
     if os.path.exists(sarif):
         os.remove(sarif)
-    code = subprocess.run(argv, check=False).returncode
+    from ..cli import main
+
+    code = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
     outputs["exit-code"] = str(code)
     try:
         with open(sarif, encoding="utf-8") as handle:

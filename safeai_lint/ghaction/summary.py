@@ -77,7 +77,7 @@ def render(found: list[Item], *, changed: dict[str, set[int]] | None, exit_code:
     if shown < len(found):
         out += [f"{len(found) - shown} more finding(s) are not listed here: see the step's log or code scanning.", ""]
     if not_annotated:
-        out += [f"{not_annotated} finding(s) have no annotation: GitHub shows at most 10 of each level per step "
-                "(findings on changed lines were annotated first).", ""]
+        first = " (findings on changed lines were annotated first)" if changed is not None else ""
+        out += [f"{not_annotated} finding(s) have no annotation: GitHub shows at most 10 of each level per step{first}.", ""]
     out += list(notes)
     return "\n".join(out).rstrip() + "\n"
