@@ -20,7 +20,7 @@ FAIL_ON = ("error", "warning", "note", "never")
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
 
-from .errors import ConfigError  # noqa: E402 - re-exported: config errors are raised here
+from .errors import ConfigError, collect  # noqa: E402 - ConfigError re-exported: config errors are raised here
 
 
 @dataclass(frozen=True)
@@ -193,14 +193,16 @@ def _rule_list(reader: _Reader, container: Any, key: str) -> tuple[str, ...]:
     value = container[key]
     if _str_list(value):
         raise reader.fail(key, "a list of rule ids (e.g. [SAI101, SAI2])", container, key)
-    out: list[str] = []
-    for i, token in enumerate(value):
+
+    def one(pair: tuple[int, Any]) -> list[str]:
+        i, token = pair
         try:
-            out.extend(resolve_rule(token))
+            return resolve_rule(token)
         except KeyError:
             hint = did_you_mean(str(token), rule_names())
-            raise reader.fail(f"{key}[{i}]", f"a rule id, family prefix or rule name, not {token!r}{hint}", value, i)
-    return tuple(out)
+            raise reader.fail(f"{key}[{i}]", f"a rule id, family prefix or rule name, not {token!r}{hint}", value, i) from None
+
+    return tuple(rule for rules in collect(enumerate(value), one) for rule in rules)
 
 
 def _size(value: Any) -> int | None:
@@ -222,14 +224,8 @@ def build_config(raw: Any, source: str) -> Config:
         raise reader.fail("(top level)", "a mapping of settings and policy keys", raw)
     policy_values: dict[str, Any] = {}
     kwargs: dict[str, Any] = {"source": source}
-    problems: list[str] = []  # every bad key is reported at once, each with its line
-    for key, value in raw.items():
-        try:
-            _setting(reader, raw, key, value, policy_values, kwargs)
-        except ConfigError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise ConfigError("\n".join(problems))
+    # every bad key is reported at once, each with its line
+    collect(raw.items(), lambda kv: _setting(reader, raw, kv[0], kv[1], policy_values, kwargs))
     return Config(policy=merge_policy(policy_values), **kwargs)
 
 
@@ -247,11 +243,15 @@ def _setting(reader: _Reader, raw: dict, key: Any, value: Any, policy_values: di
     elif key == "levels":
         if not isinstance(value, dict):
             raise reader.fail(key, "a mapping of rule id to error|warning|note", raw, key)
-        for rule, level in value.items():
+
+        def level(pair: tuple[Any, Any]) -> None:
+            rule, lv = pair
             if rule not in all_rules():
                 raise reader.fail(f"levels.{rule}", f"a known rule id{did_you_mean(str(rule), list(all_rules()))}", value, rule)
-            if level not in LEVELS:
+            if lv not in LEVELS:
                 raise reader.fail(f"levels.{rule}", "one of " + ", ".join(LEVELS), value, rule)
+
+        collect(value.items(), level)
         kwargs["levels"] = tuple(sorted(value.items()))
     elif key == "fail-on":
         if value not in FAIL_ON:
@@ -264,9 +264,7 @@ def _setting(reader: _Reader, raw: dict, key: Any, value: Any, policy_values: di
     elif key == "per-file-ignores":
         if not isinstance(value, dict):
             raise reader.fail(key, "a mapping of glob to a list of rule ids", raw, key)
-        kwargs["per_file_ignores"] = tuple(
-            (str(glob), _rule_list(reader, value, glob)) for glob in value
-        )
+        kwargs["per_file_ignores"] = tuple(collect(value, lambda glob: (str(glob), _rule_list(reader, value, glob))))
     elif key == "waivers":
         kwargs["waivers"] = _waivers(reader, raw, key)
     elif key == "max-file-size":
@@ -283,8 +281,9 @@ def _waivers(reader: _Reader, raw: Any, key: str) -> tuple[Waiver, ...]:
     value = raw[key]
     if not isinstance(value, list):
         raise reader.fail(key, "a list of waivers {rule, paths, reason, until, report}", raw, key)
-    out = []
-    for i, item in enumerate(value):
+
+    def one(pair: tuple[int, Any]) -> Waiver:
+        i, item = pair
         where = f"waivers[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("rule"), str):
             raise reader.fail(where, "a mapping with at least `rule`", value, i)
@@ -302,20 +301,19 @@ def _waivers(reader: _Reader, raw: Any, key: str) -> tuple[Waiver, ...]:
             try:
                 date = dt.date.fromisoformat(str(until))
             except ValueError:
-                raise reader.fail(f"{where}.until", "an ISO date (YYYY-MM-DD)", item, "until")
-        out.append(
-            Waiver(
-                rule=item["rule"],
-                paths=tuple(paths),
-                reason=str(item.get("reason") or "").strip(),
-                until=date,
-                report=str(item.get("report") or ""),
-                component=str(item.get("component") or ""),
-                line=_line_of(value, i),
-                source=reader.source,
-            )
+                raise reader.fail(f"{where}.until", "an ISO date (YYYY-MM-DD)", item, "until") from None
+        return Waiver(
+            rule=item["rule"],
+            paths=tuple(paths),
+            reason=str(item.get("reason") or "").strip(),
+            until=date,
+            report=str(item.get("report") or ""),
+            component=str(item.get("component") or ""),
+            line=_line_of(value, i),
+            source=reader.source,
         )
-    return tuple(out)
+
+    return tuple(collect(enumerate(value), one))
 
 
 # --- discovery of the config file ---------------------------------------------------------

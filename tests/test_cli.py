@@ -238,3 +238,19 @@ def test_short_help_and_shell_completion(tmp_path):
     assert script.returncode == 0 and b"_SAFEAI_LINT_COMPLETE=complete_bash" in script.stdout
     done = run([], tmp_path, env={"_SAFEAI_LINT_COMPLETE": "complete_bash", "COMP_WORDS": "safeai-lint check --exit", "COMP_CWORD": "2"})
     assert done.stdout.split() == [b"--exit-zero"]
+
+
+def test_every_bad_item_of_a_list_is_reported_too(tmp_path):
+    config = (
+        "ignore: [SAI3077, SAI101, SAI9]\n"
+        "waivers:\n"
+        "  - rule: SAI101\n    until: soon\n"
+        "  - rule: SAI102\n    reason: ok\n"
+        "  - rule: SAI104\n    reasons: typo\n"
+    )
+    write_tree(tmp_path, {**CLEAN, ".safeai-lint.yaml": config})
+    lines = run(["check", "."], tmp_path).stderr.decode().splitlines()
+    assert [l.split(": ")[2:4] for l in lines] == [
+        [".safeai-lint.yaml:1", "ignore[0]"], [".safeai-lint.yaml:1", "ignore[2]"],
+        [".safeai-lint.yaml:4", "waivers[0].until"], [".safeai-lint.yaml:8", "waivers[2].reasons"],
+    ]
