@@ -74,20 +74,6 @@ def _split(values: Optional[List[str]]) -> list[str]:
     return [t.strip() for v in values or () for t in v.split(",") if t.strip()]
 
 
-def _check_rules(tokens: list[str]) -> None:
-    from .catalog import all_rules, resolve_rule
-
-    from .catalog import rule_names
-
-    for token in tokens:
-        try:
-            resolve_rule(token)
-        except KeyError:
-            valid = ", ".join(all_rules())
-            hint = did_you_mean(token, rule_names())
-            raise UsageProblem(f"unknown rule {token!r}{hint}; valid rule ids: {valid} (or a prefix such as SAI1, or ALL)")
-
-
 @app.command()
 def check(
     paths: List[str] = typer.Argument(None, help="Files or folders to scan (default: .). '-' reads stdin."),
@@ -123,12 +109,15 @@ def check(
         raise UsageProblem(f"unknown --color {color!r}; valid: {', '.join(COLOR)}")
     if jobs < 0:
         raise UsageProblem(f"--jobs must be 0 (one per core) or more, not {jobs}")
-    if output is not None and format in ("text", "grouped") and output.suffix.lower() in (".json", ".sarif", ".xml"):
-        sys.stderr.write(f"safeai-lint: warning: writing the {format} format to {output}; did you mean --format {_FORMAT_OF_SUFFIX[output.suffix.lower()]}?\n")
+    if output is not None and format in ("text", "grouped") and output.suffix.lower() in _FORMAT_OF_SUFFIX:
+        sys.stderr.write(f"safeai-lint: warning: {format} format to {output}; did you mean --format {_FORMAT_OF_SUFFIX[output.suffix.lower()]}?\n")
     if fail_on is not None and fail_on not in FAIL_ON:
         raise UsageProblem(f"unknown --fail-on level {fail_on!r}; valid: {', '.join(FAIL_ON)}")
     selected, ignored = _split(select), _split(ignore)
-    _check_rules(selected + ignored)
+    from .catalog import unknown_selector
+
+    if unknown_selector(selected + ignored):
+        raise UsageProblem(unknown_selector(selected + ignored))
     targets = list(paths or ["."])
     for target in targets:
         if target != "-" and not os.path.lexists(target):
@@ -164,16 +153,15 @@ def check(
 
     result = scan()
     if fix:
+        from .fixable import apply_fixes, fixed_count
+
         before = result
-        changed = _apply_fixes(result, cfg, preview=diff)
+        changed = apply_fixes(result.findings, result.root, cfg.policy, preview=diff)
         if diff:
             raise typer.Exit(1 if changed else 0)
         if changed:
             result = scan()
-            from .fixable import fixed_count
-
-            fixed = fixed_count(before.findings, result.findings, changed)
-            sys.stderr.write(f"safeai-lint: fixed {fixed} finding(s) in {len(changed)} file(s)\n")
+            sys.stderr.write(f"safeai-lint: fixed {fixed_count(before.findings, result.findings, changed)} finding(s) in {len(changed)} file(s)\n")
     if write_baseline is not None:
         from .baseline import write_baseline as write
 
@@ -184,12 +172,11 @@ def check(
     stream = sys.stdout
     human = format in ("text", "grouped")
     painted = output is None and human and _color(stream, color)
-    fixable = frozenset()
-    if (human or (format == "sarif" and mark_fixable)) and result.findings:
-        from .fixable import fixable_findings, reader
-
-        fixable = fixable_findings(result.findings, reader(result.root), cfg.policy)
+    from .fixable import fixable_findings, reader
     from .report import render
+
+    wanted = human or (format == "sarif" and mark_fixable)
+    fixable = fixable_findings(result.findings, reader(result.root), cfg.policy) if wanted else frozenset()
 
     text = render(format, result, color=painted, quiet=quiet, statistics=statistics, fixable=fixable)
     if output is not None:
@@ -200,24 +187,6 @@ def check(
         stream.flush()
     gate = fail_on or _config_fail_on(result)
     raise typer.Exit(0 if exit_zero else _exit_code(result, gate))
-
-
-def _apply_fixes(result, cfg, preview: bool) -> frozenset[str]:  # noqa: ANN001
-    """Apply (or, with preview, print as a diff) the safe fixes; returns the files changed."""
-    from .fixes import plan_fixes, render_diff
-
-    root = Path(result.root)
-
-    def read(rel: str) -> str:
-        return (root / rel).read_bytes().decode("utf-8")
-
-    planned = plan_fixes(result.findings, read, cfg.policy)
-    if preview:
-        sys.stdout.write(render_diff(planned, read))
-        return frozenset(planned)
-    for rel, text in sorted(planned.items()):
-        (root / rel).write_bytes(text.encode("utf-8"))
-    return frozenset(planned)
 
 
 def _narrow(result, baseline: Optional[Path], diff_base: Optional[str]):  # noqa: ANN001, ANN202
@@ -326,6 +295,35 @@ def policy_command(
     sys.stdout.write(header + yaml.safe_dump(plain(dict(cfg.policy)), sort_keys=False, default_flow_style=None, width=100))
 
 
+@app.command("inventory")
+def inventory_command(
+    paths: Optional[List[str]] = typer.Argument(None, help="Files or folders (default: the current folder)."),
+    format: str = typer.Option("text", "--format", "-f", help="text or json."),
+    config: Optional[str] = typer.Option(None, "--config", help="Config file (default: found as `check` finds it)."),
+) -> None:
+    """The deployment as safeai-lint understands it: workloads, roles with evidence,
+    accelerators, runtimes, serving launches and their flags, Services, routes, scrape configs."""
+    import json
+
+    from .inventory import build, collect, render_text
+
+    fmt = format.lower()
+    if fmt not in ("text", "json"):
+        raise UsageProblem(f"unknown format {format!r}; choose text or json")
+    for p in paths or ():
+        if not os.path.exists(p):
+            raise UsageProblem(f"no such file or folder: {p}")
+    project, cfg, _ = collect(paths or ["."], config)
+    inv = build(project, cfg.policy)
+    if fmt == "json":
+        from . import __version__ as version
+
+        inv = {"schema_version": inv.pop("schema_version"), "tool": {"name": "safeai-lint", "version": version}, **inv}
+        sys.stdout.write(json.dumps(inv, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(inv))
+
+
 @app.command("init")
 def init_command(
     path: Path = typer.Argument(Path(".safeai-lint.yaml"), help="Where to write the starter config."),
@@ -342,18 +340,16 @@ def init_command(
         raise UsageProblem(f"{path} already exists (use --force to overwrite)")
     if jobs < 0:
         raise UsageProblem(f"--jobs must be 0 (one per core) or more, not {jobs}")
-    found = None
-    if scan:
-        from .init_survey import baseline_hint, report
-        from .survey import survey
+    from .survey import survey
 
-        root = path.parent if str(path.parent) else Path(".")
-        found = survey(root, jobs=jobs or (os.cpu_count() or 1), cache_dir=_cache_dir())
-        sys.stderr.write(report(found))
+    found = survey(path.parent, jobs=jobs or (os.cpu_count() or 1), cache_dir=_cache_dir()) if scan else None
     path.write_text(starter_config(default_policy(), found), encoding="utf-8")
-    sys.stderr.write(f"safeai-lint: wrote {path}\n")
     if found is not None:
-        sys.stderr.write(baseline_hint(found, str(path)))
+        from .init_survey import baseline_hint, report
+
+        sys.stderr.write(report(found) + f"safeai-lint: wrote {path}\n" + baseline_hint(found, str(path)))
+    else:
+        sys.stderr.write(f"safeai-lint: wrote {path}\n")
 
 
 @app.command("schema")

@@ -17,7 +17,7 @@ from . import suppress
 from .catalog import RuleDoc, RuleHead, rule_index
 from .config import Config, find_config, load_config
 from .discover import SourceFile, classify, discover, git_root, inside
-from .facts import Diagnostic, FileFacts, Location, Record, Suppression
+from .facts import Diagnostic, FileFacts, Location, Record, Suppression, Workload
 from .findings import Finding
 from .project import Project
 from .sources.base import SourceText
@@ -419,6 +419,10 @@ def lint(
         raw.extend(Finding("SAI003", b.message, b.location) for b in res.facts if isinstance(b, suppress.BadSuppression))
     for check in checks:
         raw.extend(check.run(project, config.policy))
+    if project.all(Workload):
+        from .link import deployed_view, once_per_shared_place
+
+        raw = once_per_shared_place(raw, deployed_view(project, config.policy).shared)
     raw = [f for f in raw if f.rule in ran_set]
     if only is not None:
         raw = [f for f in raw if f.location.path in only]

@@ -301,7 +301,9 @@ class Workload(_Frozen):
     template wins), `pod_annotations` are the template's alone.
     `node_selector` holds (key, value, location); `node_affinity` the required nodeAffinity
     match expressions.
-    `storage_uri` is a KServe predictor's `storageUri` ("" if none).
+    `storage_uri` is a KServe predictor's `storageUri` ("" if none). A KServe predictor also
+    names its `runtime` and `model_format`; a (Cluster)ServingRuntime lists the
+    `model_formats` it serves. The deployed view (`link/`) merges the two.
     """
 
     id: str
@@ -323,6 +325,11 @@ class Workload(_Frozen):
     storage_location: Location | None = None
     model_format: str = ""  # KServe predictor.model.modelFormat.name
     part: str = ""  # "leader", "worker", "head", "worker:<group>", "predictor", "transformer"
+    restart_policy: str = ""  # the pod's `restartPolicy` as written ("" when absent)
+    runtime: str = ""  # KServe predictor.model.runtime: the (Cluster)ServingRuntime it names
+    model_formats: tuple[tuple[str, bool, int], ...] = ()  # a runtime's supportedModelFormats (name, autoSelect, priority)
+    protocols: tuple[str, ...] = ()  # a runtime's protocolVersions; a predictor's protocolVersion
+    multi_node: bool = False  # a KServe predictor or runtime with a `workerSpec`
     first_line: int = 0
     last_line: int = 0
 

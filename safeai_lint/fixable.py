@@ -1,7 +1,8 @@
-"""Which findings `--fix` would fix: each finding's fixer tried alone on its file's text.
+"""`--fix` from the CLI's side: which findings a fix would fix (each finding's fixer tried
+alone on its file's text), applying the fixes, and counting the findings they fixed.
 
 Reporters show the count (`[*] N fixable with the --fix option`) and `--fix` reports the
-findings it fixed; neither opens files, so the CLI asks this module. Nothing is written.
+findings it fixed; neither opens files, so the CLI asks this module.
 """
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from .findings import Finding
 def fixable_findings(findings: Iterable[Finding], read_text: Callable[[str], str], policy) -> frozenset[Finding]:  # noqa: ANN001 - Policy
     """The findings whose fixer changes their file when applied alone. A file that cannot be
     read, or a fixer that fails, makes its findings not fixable."""
+    findings = list(findings)
+    if not findings:
+        return frozenset()
     from .catalog import all_rules
 
     rules = all_rules()
@@ -65,3 +69,21 @@ def fixed_count(before: Iterable[Finding], after: Iterable[Finding], changed: It
     was = sum(1 for f in before if f.location.path in files)
     now = sum(1 for f in after if f.location.path in files)
     return max(was - now, 0)
+
+
+def apply_fixes(findings: Iterable[Finding], root: str | Path, policy, preview: bool) -> frozenset[str]:  # noqa: ANN001 - Policy
+    """Write the safe fixes (with `preview`, print them to stdout as a unified diff and
+    write nothing); returns the files they change."""
+    import sys
+
+    from .fixes import plan_fixes, render_diff
+
+    read = reader(root)
+    planned = plan_fixes(findings, read, policy)
+    if preview:
+        sys.stdout.write(render_diff(planned, read))
+        return frozenset(planned)
+    base = Path(root)
+    for rel, text in sorted(planned.items()):
+        (base / rel).write_bytes(text.encode("utf-8"))
+    return frozenset(planned)

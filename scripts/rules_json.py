@@ -27,7 +27,12 @@ def twin(name: str) -> str:
 
 
 def catalog_twin() -> str:
-    data = {p.stem: plain(load_plain(p.read_text(encoding="utf-8"))) for p in sorted((ROOT / "rules").glob("SAI*.yaml"))}
+    """Every rule file's data by id, and the CRC-32 of each file's bytes: the catalog uses the
+    twin only while every checksum still matches (an edited rule file is read as YAML)."""
+    from safeai_lint.catalog import source_checksums
+
+    paths = sorted((ROOT / "rules").glob("SAI*.yaml"))
+    data = {"checksums": source_checksums(paths), "rules": {p.stem: plain(load_plain(p.read_text(encoding="utf-8"))) for p in paths}}
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 

@@ -224,7 +224,7 @@ def test_control_characters_from_a_scanned_file_never_reach_the_terminal(tmp_pat
 def test_text_report_to_a_json_named_file_warns(tmp_path):
     write_tree(tmp_path, BAD)
     out = run(["check", ".", "-o", "out.json"], tmp_path)
-    assert b"warning: writing the text format to out.json; did you mean --format json?" in out.stderr
+    assert b"warning: text format to out.json; did you mean --format json?" in out.stderr
     assert (tmp_path / "out.json").read_text().startswith("requirements.txt:1:1: error SAI102")
     quiet = run(["check", ".", "-o", "out.txt"], tmp_path)
     assert b"warning" not in quiet.stderr

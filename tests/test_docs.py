@@ -88,12 +88,29 @@ def test_json_twin_of_the_rule_files_matches_them_and_is_what_the_catalog_loads(
     from safeai_lint.catalog import _rule
     from safeai_lint.sources.yaml import load_plain, plain
 
-    twin = json.loads((ROOT / "rules" / "catalog.json").read_text(encoding="utf-8"))
+    twin = json.loads((ROOT / "rules" / "catalog.json").read_text(encoding="utf-8"))["rules"]
     paths = sorted((ROOT / "rules").glob("SAI*.yaml"))
     assert list(twin) == [p.stem for p in paths], "run: python scripts/rules_json.py --write"
     for path in paths:
         assert twin[path.stem] == plain(load_plain(path.read_text(encoding="utf-8"))), "run: python scripts/rules_json.py --write"
     assert all_rules() == {doc.id: doc for doc in (_rule(plain(load_plain(p.read_text(encoding="utf-8")))) for p in paths)}
+
+
+def test_a_rule_file_edited_after_the_twin_was_written_is_read_from_its_yaml(tmp_path, monkeypatch):
+    import shutil
+
+    from safeai_lint import catalog
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    path = rules / "SAI307.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("summary: A serving launch", "summary: EDITED A serving launch", 1), encoding="utf-8")
+    monkeypatch.setattr(catalog, "rules_dir", lambda: rules)
+    catalog.all_rules.cache_clear()
+    try:
+        assert catalog.all_rules()["SAI307"].summary.startswith("EDITED")
+    finally:
+        catalog.all_rules.cache_clear()
 
 
 def test_rule_pages_are_generated_from_the_catalog_and_complete():

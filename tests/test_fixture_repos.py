@@ -22,9 +22,22 @@ def scan_fixture(case: Path, tmp_path: Path):
     return lint([str(target)], cwd=target)
 
 
+def load_expected(case: Path) -> tuple[set[tuple], list[list]]:
+    """An `expected.json` is the exact list of [rule, path, line], or an object with that list
+    as `findings` and, as `must_not`, the near-misses the fixture exists for: [rule, path] (no
+    such finding anywhere in the file) or [rule, path, line], each with a `why`."""
+    data = json.loads((case / "expected.json").read_text())
+    if isinstance(data, list):
+        return {tuple(item) for item in data}, []
+    return {tuple(item) for item in data["findings"]}, [item["not"] for item in data.get("must_not", [])]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[str(c.relative_to(FIXTURES)) for c in CASES])
 def test_fixture_repo_yields_exactly_the_expected_findings(case: Path, tmp_path: Path):
-    expected = {tuple(item) for item in json.loads((case / "expected.json").read_text())}
+    expected, must_not = load_expected(case)
     got = hits(scan_fixture(case, tmp_path))
+    for entry in must_not:
+        assert not any(hit[: len(entry)] == tuple(entry) for hit in got), f"must not fire: {entry}"
+        assert not any(hit[: len(entry)] == tuple(entry) for hit in expected), f"contradicts the findings: {entry}"
     assert sorted(got - expected) == [], "unexpected findings"
     assert sorted(expected - got) == [], "missing findings"

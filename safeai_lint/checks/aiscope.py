@@ -6,56 +6,20 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Sequence
 
-from ..facts import Container, KustomizePatch, ServingLaunch, Workload
+from ..facts import Container, ServingLaunch, Workload
+from ..link import Deployed, deployed_view
+from ..link.roles import image_repository, is_gpu_resource, matched_ai_image
 from ..policy import Policy
 from ..project import Project
 
-AI_MARK = "safeai-lint.io/ai-workload"
-GPU_PREFIXES = ("nvidia.com/gpu", "nvidia.com/mig-", "amd.com/gpu")
 CHECKS: tuple = ()
 
-
-def is_gpu_resource(key: str) -> bool:
-    return key.startswith(GPU_PREFIXES)
-
-
-def image_repository(image: str) -> str:
-    """The repository path of an image reference, lower-cased, tag and digest dropped."""
-    ref = image.lower().split("@", 1)[0]
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        ref = ref[: len(ref) - len(last)] + last.split(":", 1)[0]
-    return ref
+__all__ = ["image_repository", "is_gpu_resource", "matches_ai_image"]
 
 
 def matches_ai_image(image: str, policy: Policy) -> bool:
-    """Does the image's repository contain an `ai-images` pattern as a whole word
-    (`vllm/vllm-openai` yes; `animation` does not contain "nim")?"""
-    repo = image_repository(image)
-    if not repo:
-        return False
-    for pattern in policy.get("ai-images") or ():
-        if isinstance(pattern, str) and pattern and re.search(rf"(?<![a-z0-9]){re.escape(pattern.lower())}(?![a-z0-9])", repo):
-            return True
-    return False
-
-
-def _patched_paths(project: Project) -> set[str]:
-    return {p.path for p in project.all(KustomizePatch)}
-
-
-def serving_launches(project: Project) -> list[ServingLaunch]:
-    """Every serving launch, except those in Kustomize patch files (partial objects)."""
-    def build() -> list[ServingLaunch]:
-        patched = _patched_paths(project)
-        launches = project.all(ServingLaunch)
-        return [s for s in launches if s.location.path not in patched] if patched else launches
-
-    return project.derived("serving-launches", None, build)
-
-
-def launches_of(project: Project, workload: Workload) -> list[ServingLaunch]:
-    return [s for s in project.all(ServingLaunch) if s.workload == workload.id]
+    """Does the image's repository path hold an `ai-images` pattern (see `link.roles`)?"""
+    return bool(matched_ai_image(image, policy))
 
 
 def gpu_count(container: Container) -> int:
@@ -78,28 +42,49 @@ def asks_gpu(workload: Workload) -> bool:
     return any(is_gpu_resource(k) for c in workload.containers for k, _, _ in (*c.limits, *c.requests))
 
 
-def is_ai_workload(workload: Workload, policy: Policy, launched: set[str]) -> bool:
-    if workload.kind == "InferenceService":
-        return True
-    if workload.id in launched or asks_gpu(workload):
-        return True
-    if any(matches_ai_image(c.image, policy) for c in workload.containers):
-        return True
-    marks = dict(workload.object_labels + workload.labels + workload.annotations)
-    return str(marks.get(AI_MARK, "")).lower() == "true"
+def ai_deployed(project: Project, policy: Policy) -> list[Deployed]:
+    """Every AI workload of the deployed view (serving, or holding an accelerator)."""
+    return project.derived("ai-deployed", policy, lambda: [d for d in deployed_view(project, policy).workloads if d.ai])
 
 
 def ai_workloads(project: Project, policy: Policy) -> list[Workload]:
-    """Every AI workload of the scan, in file order (Kustomize patch files excluded)."""
-    def build() -> list[Workload]:
-        patched = _patched_paths(project)
-        launched = {s.workload for s in project.all(ServingLaunch) if s.workload}
-        return [
-            w for w in project.all(Workload)
-            if w.location.path not in patched and is_ai_workload(w, policy, launched)
-        ]
+    """Every AI workload as deployed, in file order: what the resource and isolation rules
+    (SAI205, SAI301-SAI304, SAI306, SAI308) judge."""
+    return project.derived("ai-workloads", policy, lambda: [d.workload for d in ai_deployed(project, policy)])
 
-    return project.derived("ai-workloads", policy, build)
+
+def serving_workloads(project: Project, policy: Policy) -> list[Workload]:
+    """Workloads whose role is serving: what the serving rules (SAI305, SAI309, SAI5xx,
+    SAI60x, SAI701) judge."""
+    return project.derived(
+        "serving-workloads", policy,
+        lambda: [d.workload for d in deployed_view(project, policy).workloads if d.role == "serving"],
+    )
+
+
+def serving_launches(project: Project, policy: Policy) -> list[ServingLaunch]:
+    """The serving launches the serving rules judge: those of serving workloads (KServe
+    predictors merged with their runtime), Dockerfile and Python launches; never those of
+    batch, client or other workloads, nor of Kustomize patch files."""
+    return list(deployed_view(project, policy).launches)
+
+
+def cuda_launches(project: Project, policy: Policy) -> list[ServingLaunch]:
+    """Serving launches that may run on a CUDA GPU (not on a TPU- or Neuron-only workload):
+    what CUDA-only rules (SAI307, SAI605) judge."""
+    view = deployed_view(project, policy)
+    out = []
+    for s in view.launches:
+        d = view.of(s.workload) if s.workload else None
+        if d is None or d.cuda:
+            out.append(s)
+    return out
+
+
+def reason(project: Project, policy: Policy, w: Workload) -> str:
+    """Why `w` is an AI workload ("serving: runs vLLM", "accelerator: nvidia.com/gpu: 1")."""
+    d = deployed_view(project, policy).of(w.id)
+    return d.reason if d is not None else "an AI workload"
 
 
 def launched_containers(launches: Iterable[ServingLaunch]) -> set[tuple[str, str]]:

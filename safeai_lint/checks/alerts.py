@@ -195,7 +195,7 @@ def check_missing(project: Project, policy: Policy) -> Iterable[Finding]:
         yield Finding(
             "SAI703",
             f"no alert rule covers required alert {req.key}: {_SIGNAL_TEXT.get(req.signal, req.signal)} {req.op} "
-            f"{_show(req, req.threshold)}{for_text}{severity} (policy required-alerts); reported at {what}, the first AI service",
+            f"{_show(req, req.threshold)}{for_text}{severity} (policy required-alerts); reported at {what}",
             where,
             subject=req.key,
         )

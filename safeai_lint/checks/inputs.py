@@ -10,7 +10,7 @@ from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
 from . import Check
-from .aiscope import ai_workloads, pods_selected_by
+from .aiscope import pods_selected_by, serving_workloads
 from .observability import ai_service_name
 
 
@@ -43,7 +43,7 @@ def check_tokenization(project: Project, policy: Policy) -> Iterable[Finding]:
 def _ai_targets(project: Project, policy: Policy) -> set[str]:
     """Names of Services that route to an AI workload."""
     names = set()
-    selected = pods_selected_by([w for w in ai_workloads(project, policy) if w.surface != "compose"])
+    selected = pods_selected_by([w for w in serving_workloads(project, policy) if w.surface != "compose"])
     for service in project.all(Service):
         if any(not w.namespace or not service.namespace or w.namespace == service.namespace for w in selected(service.selector)):
             names.add(service.name)

@@ -6,12 +6,13 @@ import re
 from typing import Iterator
 
 from ..extract.serving import OBJECT_STORE, UNKNOWN, commands
-from ..facts import Location, ModelLoad, ServingLaunch, StartCommand, WeightDownload, Workload
+from ..facts import EnvVar, Location, ModelLoad, ServingLaunch, StartCommand, WeightDownload, Workload
 from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
 from . import Check
-from .aiscope import ai_workloads, image_repository, matches_ai_image, serving_launches
+from ..link import deployed_view
+from .aiscope import cuda_launches, image_repository, matches_ai_image, serving_launches, serving_workloads
 
 _QUANT_FLAG = {"vllm": "--quantization", "tgi": "--quantize", "sglang": "--quantization", "kserve-hf": "--quantization"}
 _NAMES = {"vllm": "vLLM", "tgi": "TGI", "sglang": "SGLang", "kserve-hf": "KServe's Hugging Face runtime",
@@ -39,7 +40,7 @@ def quantized_name(model: str, policy: Policy) -> bool:
 def unquantized(project: Project, policy: Policy) -> Iterator[Finding]:
     allowed = {str(a).lower() for a in policy.get("allowed-quantization") or ()}
     shown = ", ".join(sorted(allowed)) or "none"
-    for s in serving_launches(project):
+    for s in serving_launches(project, policy):
         name = _NAMES.get(s.engine, s.engine)
         if s.engine == "ollama":
             if _HALF.search(s.model):
@@ -126,10 +127,10 @@ def runtime_download(project: Project, policy: Policy) -> Iterator[Finding]:
     def add(f: Finding) -> None:
         found.setdefault((f.location.path, f.location.line, f.location.column), f)
 
-    for w in ai_workloads(project, policy):
+    for w in serving_workloads(project, policy):
         for f in _workload_downloads(w):
             add(f)
-    for s in serving_launches(project):
+    for s in serving_launches(project, policy):
         if OBJECT_STORE.match(s.model):
             add(Finding("SAI602", f"{_NAMES.get(s.engine, s.engine)} loads its model from {s.model!r} at start; pre-load it "
                         "onto local NVMe", s.model_location or s.location, subject=s.model))
@@ -152,7 +153,11 @@ def runtime_download(project: Project, policy: Policy) -> Iterator[Finding]:
 
 
 def hub_download(project: Project, policy: Policy) -> Iterator[Finding]:
-    for s in serving_launches(project):
+    for w in serving_workloads(project, policy):
+        if w.storage_uri.lower().startswith("hf://") and not _offline(e for c in w.containers for e in c.env):
+            yield Finding("SAI603", f"storageUri {w.storage_uri!r}: KServe's storage initializer downloads the weights from the "
+                          "Hugging Face Hub at every pod start", w.storage_location or w.location, subject=w.storage_uri)
+    for s in serving_launches(project, policy):
         if s.engine not in ("vllm", "tgi", "sglang", "kserve-hf", "llama.cpp"):
             continue
         model, loc = s.model, s.model_location
@@ -165,7 +170,7 @@ def hub_download(project: Project, policy: Policy) -> Iterator[Finding]:
             continue
         if not _known(model) or not _HUB_ID.match(model) or model.startswith((".", "/", "~")):
             continue
-        if any(e[0] in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") and str(e[1]).strip().lower() in _TRUE for e in s.env):
+        if _offline(EnvVar(n, v, loc) for n, v, loc in s.env):
             continue
         if s.opaque and s.surface != "python":
             continue
@@ -173,12 +178,20 @@ def hub_download(project: Project, policy: Policy) -> Iterator[Finding]:
                       "downloads the weights from the Hugging Face Hub at cold start", loc or s.location, subject=model)
 
 
+def _offline(env) -> bool:
+    return any(e.name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") and str(e.value).strip().lower() in _TRUE for e in env)
+
+
 # --- SAI605 ----------------------------------------------------------------------------------
 
 
 def allocator(project: Project, policy: Policy) -> Iterator[Finding]:
-    torch_containers = {(s.workload, s.container) for s in serving_launches(project) if s.engine in _TORCH_ENGINES}
-    for w in ai_workloads(project, policy):
+    torch_containers = {(s.workload, s.container) for s in cuda_launches(project, policy) if s.engine in _TORCH_ENGINES}
+    view = deployed_view(project, policy)
+    for w in serving_workloads(project, policy):
+        deployed = view.of(w.id)
+        if deployed is not None and not deployed.cuda:
+            continue  # a TPU or Neuron workload: no CUDA allocator
         for c in w.containers:
             if c.init or c.env_from:
                 continue

@@ -9,7 +9,6 @@ from typing import Iterable
 from ..facts import (
     AiUsage,
     DcgmExporter,
-    LabelSelector,
     Location,
     MetricExport,
     MetricsMonitor,
@@ -22,10 +21,9 @@ from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
 from . import Check
-from .aiscope import ai_workloads, matches_ai_image, pods_selected_by
+from ..link.scrape import SCRAPE, scrape_paths
+from .aiscope import ai_workloads, matches_ai_image, pods_selected_by, reason, serving_workloads
 
-_SCRAPE = "prometheus.io/scrape"
-_KSERVE_SCRAPE = "serving.kserve.io/enable-prometheus-scraping"
 _AI_CODE = ("vllm.LLM", "vLLM engine", "sglang.Engine", ".generate()")
 
 
@@ -61,76 +59,27 @@ def inference_apps(project: Project, policy: Policy) -> list[WebApp]:
 
 
 def repo_anchor(project: Project, policy: Policy) -> tuple[Location, str] | None:
-    """Where repo-level findings (SAI702/SAI703) go: the `metadata.name` line of the first AI
-    workload (files in path order, documents in file order), else the line creating the
-    first Python inference service app. None when the repo serves no AI."""
-    workloads = ai_workloads(project, policy)
-    if workloads:
-        first = min(workloads, key=lambda w: (w.location.path, w.location.line, w.location.column))
-        return first.location, f"{first.kind} {first.name}"
+    """Where repo-level findings (SAI702/SAI703) go: the `metadata.name` line of the first
+    serving workload (files in path order, documents in file order), else of the first AI
+    workload, else the line creating the first Python inference service app; with a phrase
+    saying which it is. None when the repo serves no AI."""
+    for workloads, what in ((serving_workloads(project, policy), "serving workload"), (ai_workloads(project, policy), "AI workload")):
+        if workloads:
+            first = min(workloads, key=lambda w: (w.location.path, w.location.line, w.location.column))
+            return first.location, f"{first.kind} {first.name}, the first {what} ({reason(project, policy, first)})"
     apps = inference_apps(project, policy)
     if apps:
         first_app = min(apps, key=lambda a: (a.location.path, a.location.line))
-        return first_app.location, f"the {first_app.framework} app"
+        return first_app.location, f"the {first_app.framework} app, the first Python inference service"
     return None
 
 
 # --- SAI701 -------------------------------------------------------------------------------
 
 
-def selector_matches(selector: LabelSelector, labels: dict[str, str]) -> bool:
-    """Kubernetes label-selector semantics; an empty selector selects everything. An
-    operator we do not know counts as a match (we stay silent rather than guess)."""
-    for key, value in selector.match_labels:
-        if labels.get(key) != value:
-            return False
-    for key, op, values in selector.match_expressions:
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
-def _same_namespace(a: str, b: str) -> bool:
-    # an unwritten namespace is whatever `kubectl -n` says: assume it may match
-    return not a or not b or a == b
-
-
-def _monitor_sees(monitor: MetricsMonitor, namespace: str) -> bool:
-    if monitor.any_namespace:
-        return True
-    if monitor.namespaces:
-        return not namespace or namespace in monitor.namespaces
-    return _same_namespace(monitor.namespace, namespace)
-
-
-def _scraped(w: Workload, monitors: list[MetricsMonitor], services: list[Service]) -> bool:
-    """`services`: those whose selector picks this workload's pods."""
-    notes = dict(w.pod_annotations) if w.surface == "kubernetes" else dict(w.annotations)
-    if str(notes.get(_SCRAPE, "")).lower() == "true" or str(notes.get(_KSERVE_SCRAPE, "")).lower() == "true":
-        return True
-    labels = dict(w.labels)
-    for monitor in monitors:
-        if monitor.kind == "PodMonitor":
-            if _monitor_sees(monitor, w.namespace) and selector_matches(monitor.selector, labels):
-                return True
-            continue
-        for service in services:
-            if not _same_namespace(service.namespace, w.namespace):
-                continue
-            if _monitor_sees(monitor, service.namespace) and selector_matches(monitor.selector, dict(service.labels)):
-                return True
-    return False
-
-
 def check_scraped(project: Project, policy: Policy) -> Iterable[Finding]:
     monitors = project.all(MetricsMonitor)
-    workloads = ai_workloads(project, policy)
+    workloads = serving_workloads(project, policy)
     # the Services of each workload, found through an index of pod labels (not services x workloads)
     selected = pods_selected_by(workloads)
     services_of: dict[str, list[Service]] = {}
@@ -140,12 +89,13 @@ def check_scraped(project: Project, policy: Policy) -> Iterable[Finding]:
     for w in workloads:
         if w.surface == "compose" or not w.long_running:
             continue  # no Prometheus service discovery for Compose; batch pods are not scraped
-        if _scraped(w, monitors, services_of.get(w.id, [])):
+        if scrape_paths(w, monitors, services_of.get(w.id, [])):
             continue
         hint = f"; the repo's {len(monitors)} ServiceMonitor/PodMonitor(s) select other pods" if monitors else ""
         yield Finding(
             "SAI701",
-            f"AI workload {w.kind} {w.name} is not scraped by Prometheus: no `{_SCRAPE}: \"true\"` on its pod "
+            f"serving workload {w.kind} {w.name} ({reason(project, policy, w)}) is not scraped by Prometheus: no "
+            f"`{SCRAPE}: \"true\"` on its pod "
             f"template and no ServiceMonitor (through a Service selecting its pods) or PodMonitor matches it{hint}",
             w.location,
             subject=w.name,
@@ -157,7 +107,9 @@ def check_scraped(project: Project, policy: Policy) -> Iterable[Finding]:
 
 def _engines(project: Project, policy: Policy) -> set[str]:
     """Engines run in the repo (by serving launch or by an AI workload's image)."""
-    engines = {s.engine.lower() for s in project.all(ServingLaunch)}
+    from .aiscope import serving_launches
+
+    engines = {s.engine.lower() for s in serving_launches(project, policy)}
     for w in ai_workloads(project, policy):
         for c in w.containers:
             if matches_ai_image(c.image, policy):
@@ -206,7 +158,7 @@ def check_metrics(project: Project, policy: Policy) -> Iterable[Finding]:
         yield Finding(
             "SAI702",
             f"required metric {required} is exported nowhere in the repo (no prometheus_client metric or "
-            f"recording rule defines it){alt_text}; reported at {what}, the first AI service",
+            f"recording rule defines it){alt_text}; reported at {what}",
             where,
             subject=required,
         )

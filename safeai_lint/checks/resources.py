@@ -10,7 +10,18 @@ from ..policy import Policy, parse_quantity
 from ..project import Project
 from ..sources.shell import package_installs
 from . import Check
-from .aiscope import ai_workloads, asks_gpu, is_gpu_resource, is_serving_container, launched_containers, matches_ai_image, serving_launches
+from .aiscope import (
+    ai_workloads,
+    asks_gpu,
+    cuda_launches,
+    is_gpu_resource,
+    is_serving_container,
+    launched_containers,
+    matches_ai_image,
+    reason,
+    serving_launches,
+    serving_workloads,
+)
 from ..extract.serving import commands, expand_words, split_script
 
 PROFILE = "safeai-lint.io/profiled-peak-memory"
@@ -36,7 +47,7 @@ def runtime_installs(project: Project, policy: Policy) -> Iterator[Finding]:
                     installs = [i for i in package_installs([t for t, _ in cmd]) if not i.option]
                     if installs:
                         names = ", ".join(i.package for i in installs[:5])
-                        yield Finding("SAI205", f"container {c.name!r} of AI workload {w.name!r} installs packages when it starts "
+                        yield Finding("SAI205", f"container {c.name!r} of AI workload {w.name!r} ({reason(project, policy, w)}) installs packages when it starts "
                                       f"({cmd[0][0]} install {names}) in its {source}; bake them into the image", cmd[0][1], subject=c.name)
     for sc in project.all(StartCommand):
         if not (sc.launches or matches_ai_image(sc.base_image, policy)):
@@ -62,7 +73,7 @@ def limits(project: Project, policy: Policy) -> Iterator[Finding]:
                 what = " and ".join(f"limits.{k}" for k in missing)
                 if w.surface == "compose":
                     what = "deploy.resources.limits.memory (or mem_limit)"
-                yield Finding("SAI301", f"container {c.name!r} of AI workload {w.name!r} has no {what}; an AI container "
+                yield Finding("SAI301", f"container {c.name!r} of AI workload {w.name!r} ({reason(project, policy, w)}) has no {what}; an AI container "
                               "without hard limits can take the node down", _where(c), subject=c.name)
             for key, value, loc in c.requests:
                 if is_gpu_resource(key):
@@ -132,12 +143,17 @@ def _count(value: str) -> int:
 
 
 def memory_profile(project: Project, policy: Policy) -> Iterator[Finding]:
+    """SAI305 for serving workloads (a serving rule); SAI306 for every AI workload with a
+    profile (a resource rule)."""
     headroom = parse_quantity(policy.get("memory-headroom", "2Gi"))
+    serving = {w.id for w in serving_workloads(project, policy)}
     for w in ai_workloads(project, policy):
         peak_text = w.annotation(PROFILE)
         if peak_text is None:
-            yield Finding("SAI305", f"AI workload {w.name!r} has no {PROFILE} annotation (the peak measured with nvidia-smi "
-                          "under maximum context), so its memory limit cannot be checked", w.location, subject=w.name)
+            if w.id in serving:
+                yield Finding("SAI305", f"serving workload {w.name!r} ({reason(project, policy, w)}) has no {PROFILE} annotation "
+                              "(the peak measured with nvidia-smi under maximum context), so its memory limit cannot be checked",
+                              w.location, subject=w.name)
             continue
         peak = parse_quantity(peak_text)
         if peak is None or headroom is None:
@@ -178,7 +194,7 @@ def vram_fraction(project: Project, policy: Policy) -> Iterator[Finding]:
     cap = policy.get("max-vram-fraction", 0.85)
     if not isinstance(cap, (int, float)):
         return
-    for s in serving_launches(project):
+    for s in cuda_launches(project, policy):
         if s.engine not in _VRAM:
             continue
         flag, default = _VRAM[s.engine]
@@ -241,7 +257,7 @@ def instance_type(project: Project, policy: Policy) -> Iterator[Finding]:
                 yield Finding("SAI308", f"GPU workload {w.name!r} allows instance types {x.operator} {list(x.values)}; policy "
                               f"instance-types: {shown}", x.location, subject=w.name)
         else:
-            yield Finding("SAI308", f"GPU workload {w.name!r} is not pinned to an instance type (no nodeSelector or required "
+            yield Finding("SAI308", f"GPU workload {w.name!r} ({reason(project, policy, w)}) is not pinned to an instance type (no nodeSelector or required "
                           f"nodeAffinity on node.kubernetes.io/instance-type); policy instance-types: {shown}", w.location, subject=w.name)
     for pool in project.all(InstancePool):
         if not pool.key:
@@ -256,8 +272,8 @@ def instance_type(project: Project, policy: Policy) -> Iterator[Finding]:
 
 
 def probes(project: Project, policy: Policy) -> Iterator[Finding]:
-    launched = launched_containers(serving_launches(project))
-    for w in ai_workloads(project, policy):
+    launched = launched_containers(serving_launches(project, policy))
+    for w in serving_workloads(project, policy):
         if w.surface != "kubernetes":
             continue  # KServe adds its own probes; Compose has healthcheck, not probes
         for c in w.containers:
@@ -265,7 +281,8 @@ def probes(project: Project, policy: Policy) -> Iterator[Finding]:
                 continue
             missing = [p for p, have in (("readinessProbe", c.readiness_probe), ("livenessProbe", c.liveness_probe)) if have is None]
             if missing:
-                yield Finding("SAI309", f"serving container {c.name!r} of AI workload {w.name!r} has no {' and no '.join(missing)}",
+                yield Finding("SAI309", f"serving container {c.name!r} of workload {w.name!r} ({reason(project, policy, w)}) has no "
+                              f"{' and no '.join(missing)}",
                               c.location, subject=c.name)
 
 

@@ -57,7 +57,7 @@ def _cap(s: ServingLaunch) -> tuple[str, str, object] | None:
 
 def token_budget(project: Project, policy: Policy) -> Iterator[Finding]:
     budget = _budget(policy)
-    for s in serving_launches(project):
+    for s in serving_launches(project, policy):
         if s.engine not in _CAPS:
             continue
         name, default = _CAPS[s.engine][3], _CAPS[s.engine][4]

@@ -8,13 +8,13 @@ what we cannot see whole.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterator
+from typing import Iterator
 
 from ..facts import Container, GpuSharing, InstancePool, KustomizePatch, Service, Workload
 from ..sources.base import SourceText
 from ..sources.yaml import YMap, dig
-from . import podspec
-from .podspec import as_list, as_map, pairs, scalar
+from . import kserve, podspec
+from .podspec import as_list, as_map, pairs, pod_workload, scalar
 
 # kind -> path from the object to its pod template (metadata + spec)
 _TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
@@ -44,47 +44,6 @@ def objects(src: SourceText) -> Iterator[tuple[int, YMap]]:
                     yield index * 10000 + j, m
         else:
             yield index, root
-
-
-def pod_workload(src: SourceText, obj: YMap, doc: int, template: YMap, *, part: str = "", surface: str = "kubernetes",
-                 long_running: bool = True, extra: dict[str, Any] | None = None,
-                 more: list[tuple[Container, YMap]] | None = None) -> list[object]:
-    """Facts for one pod template (`template` holds `metadata` and `spec`); `more` adds
-    containers written outside `spec.containers` (a KServe `predictor.model`)."""
-    kind = str(obj.get("kind"))
-    meta = as_map(obj.get("metadata")) or YMap()
-    name = scalar(meta.get("name")) or ""
-    spec = as_map(template.get("spec"))
-    if spec is None:
-        return []
-    items = list(more or []) + podspec.containers(src, spec)
-    if not items or (surface == "kubernetes" and any(not c.image for c, _ in items)):
-        return []  # a partial object (a patch) or an empty template: not judged
-    tmeta = as_map(template.get("metadata")) or (meta if kind == "Pod" else YMap())
-    wid = f"{src.rel}#{doc}/{kind}/{name}" + (f"/{part}" if part else "")
-    obj_ann, pod_ann = as_map(meta.get("annotations")), as_map(tmeta.get("annotations"))
-    merged = dict(pairs(obj_ann))
-    merged.update(pairs(pod_ann))
-    location = src.loc(meta.key_pos("name")) if "name" in meta else src.loc(obj.pos)
-    fields = dict(extra or {})
-    containers = tuple(c for c, _ in items)
-    workload = Workload(
-        id=wid, kind=kind, name=name, namespace=scalar(meta.get("namespace")) or "", surface=surface,
-        location=location, containers=containers, labels=pairs(tmeta.get("labels")),
-        object_labels=pairs(meta.get("labels")), annotations=tuple(merged.items()),
-        pod_annotations=pairs(pod_ann), long_running=long_running,
-        node_selector=podspec.node_selector(src, spec), node_affinity=podspec.node_affinity(src, spec),
-        volumes=podspec.volumes(src, spec), part=part, first_line=obj.pos[0], last_line=obj.pos[2], **fields,
-    )
-    facts: list[object] = [workload]
-    spans = {c.name: (c.first_line, c.last_line) for c in containers}
-    facts.extend(podspec.ignore_suppressions(src, (obj_ann, pod_ann), obj.pos[0], obj.pos[2], spans))
-    for c, m in items:
-        if c.image and c.image_location is not None:
-            ref = podspec.image_fact(src, c.image, m.value_pos("image"), surface)
-            if ref is not None:
-                facts.append(ref)
-    return facts
 
 
 def _profile_annotation(src: SourceText, obj: YMap, template: YMap | None) -> None:
@@ -206,8 +165,6 @@ def _normalise(path: str) -> str:
 
 def kubernetes(src: SourceText) -> Iterator[object]:
     """Every workload-related fact of one YAML file."""
-    from . import kserve
-
     name = src.rel.rsplit("/", 1)[-1]
     if name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
         for doc in src.yaml_documents():
@@ -252,8 +209,5 @@ def _with_launches(src: SourceText, facts: list[object], engine_hint: str = "") 
             for launch in podspec.launches_for(src, fact.id, fact.surface, items, hint):  # type: ignore[arg-type]
                 if not launch.model and fact.storage_uri and launch.engine == "kserve-hf":
                     launch = dataclasses.replace(launch, model=fact.storage_uri, model_location=fact.storage_location)
-                if fact.kind in ("ServingRuntime", "ClusterServingRuntime"):
-                    # a runtime is a template: the InferenceService using it adds arguments
-                    launch = dataclasses.replace(launch, opaque=True)
                 out.append(launch)
     return out

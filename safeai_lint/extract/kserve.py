@@ -21,13 +21,11 @@ def _template(spec: YMap) -> YMap:
 
 
 def _inference_service(src: SourceText, obj: YMap, doc: int) -> Iterator[list[object]]:
-    from .k8s import pod_workload
-
     predictor = dig(obj, "spec", "predictor")
     if predictor is None:
         return
     more = []
-    storage, storage_loc, model_format = "", None, ""
+    storage, storage_loc, model_format, runtime, protocol = "", None, "", "", ""
     for key in ("model", *_FRAMEWORKS):
         m = as_map(predictor.get(key))
         if m is None:
@@ -40,14 +38,33 @@ def _inference_service(src: SourceText, obj: YMap, doc: int) -> Iterator[list[ob
             storage, storage_loc = scalar(m["storageUri"]) or "", src.loc(m.value_pos("storageUri"))
         fmt = as_map(m.get("modelFormat"))
         model_format = (scalar(fmt.get("name")) if fmt is not None else None) or (key if key != "model" else "")
+        runtime = scalar(m.get("runtime")) or ""
+        protocol = scalar(m.get("protocolVersion")) or ""
         break
     if not storage:
         for c, m in podspec.containers(src, predictor):
             for e in c.env:
                 if e.name == "STORAGE_URI" and e.value:
                     storage, storage_loc = e.value, e.location
-    extra = {"storage_uri": storage, "storage_location": storage_loc, "model_format": model_format}
-    yield pod_workload(src, obj, doc, _template(predictor), part="predictor", surface="kserve", extra=extra, more=more)
+    extra = {"storage_uri": storage, "storage_location": storage_loc, "model_format": model_format, "runtime": runtime,
+             "protocols": (protocol,) if protocol else (), "multi_node": "workerSpec" in predictor}
+    yield podspec.pod_workload(src, obj, doc, _template(predictor), part="predictor", surface="kserve", extra=extra, more=more)
+
+
+def _runtime_fields(spec: YMap) -> dict:
+    """What a (Cluster)ServingRuntime adds to the pods of the services using it: the model
+    formats it serves (with `autoSelect`), and `spec.annotations` (KServe copies them to the
+    pod, e.g. `serving.kserve.io/enable-prometheus-scraping`)."""
+    formats = []
+    for item in as_list(spec.get("supportedModelFormats")):
+        m = as_map(item)
+        if m is not None and scalar(m.get("name")):
+            priority = m.get("priority")
+            rank = priority if isinstance(priority, int) and not isinstance(priority, bool) else 0
+            formats.append((str(scalar(m.get("name"))).lower(), m.get("autoSelect") is True, rank))
+    protocols = tuple(p for v in as_list(spec.get("protocolVersions")) if (p := scalar(v)))
+    return {"model_formats": tuple(formats), "protocols": protocols, "multi_node": "workerSpec" in spec,
+            "pod_annotations": podspec.pairs(spec.get("annotations"))}
 
 
 def _renamed(c, name: str):
@@ -58,15 +75,14 @@ def _renamed(c, name: str):
 
 def other_workloads(src: SourceText, obj: YMap, doc: int) -> Iterator[list[object]]:
     """Facts of each pod template of a custom resource we know (one list per template)."""
-    from .k8s import pod_workload
-
+    pod_workload = podspec.pod_workload
     kind = obj.get("kind")
     if kind == "InferenceService" and str(obj.get("apiVersion", "")).startswith("serving.kserve.io"):
         yield from _inference_service(src, obj, doc)
     elif kind in ("ServingRuntime", "ClusterServingRuntime"):
         spec = dig(obj, "spec")
         if spec is not None:
-            yield pod_workload(src, obj, doc, _template(spec), surface="kserve")
+            yield pod_workload(src, obj, doc, _template(spec), surface="kserve", extra=_runtime_fields(spec))
     elif kind == "LeaderWorkerSet":
         lwt = dig(obj, "spec", "leaderWorkerTemplate")
         if lwt is None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..facts import AffinityExpr, Container, EnvVar, ImageRef, Location, ServingLaunch, Suppression, Volume
+from ..facts import AffinityExpr, Container, EnvVar, ImageRef, Location, ServingLaunch, Suppression, Volume, Workload
 from ..policy import parse_quantity
 from ..sources.base import SourceText
 from ..sources.yaml import YList, YMap, as_list, as_map
-from .serving import build_launch, expand_words
+from .serving import build_launch, expand_env_refs, expand_words
 
 AI_ANNOTATION = "safeai-lint.io/ai-workload"
 IGNORE_ANNOTATION = "safeai-lint.io/ignore"
@@ -215,11 +215,55 @@ def launches_for(src: SourceText, workload_id: str, surface: str, items: list[tu
         if c.init:
             continue
         where = c.command_location or c.location
+        env = [(e.name, e.value, e.location) for e in c.env]
         launch = build_launch(
-            src, [*c.command, *c.args], [(e.name, e.value, e.location) for e in c.env],
+            src, expand_env_refs([*c.command, *c.args], env), env,
             image=c.image, only_args=not c.command, location=where, surface=surface,
             workload=workload_id, container=c.name, opaque=c.env_from, engine_hint=engine_hint,
         )
         if launch is not None:
             out.append(launch)
     return out
+
+
+def pod_workload(src: SourceText, obj: YMap, doc: int, template: YMap, *, part: str = "", surface: str = "kubernetes",
+                 long_running: bool = True, extra: dict[str, Any] | None = None,
+                 more: list[tuple[Container, YMap]] | None = None) -> list[object]:
+    """Facts for one pod template (`template` holds `metadata` and `spec`); `more` adds
+    containers written outside `spec.containers` (a KServe `predictor.model`)."""
+    kind = str(obj.get("kind"))
+    meta = as_map(obj.get("metadata")) or YMap()
+    name = scalar(meta.get("name")) or ""
+    spec = as_map(template.get("spec"))
+    if spec is None:
+        return []
+    items = list(more or []) + containers(src, spec)
+    if not items or (surface == "kubernetes" and any(not c.image for c, _ in items)):
+        return []  # a partial object (a patch) or an empty template: not judged
+    tmeta = as_map(template.get("metadata")) or (meta if kind == "Pod" else YMap())
+    wid = f"{src.rel}#{doc}/{kind}/{name}" + (f"/{part}" if part else "")
+    obj_ann, pod_ann = as_map(meta.get("annotations")), as_map(tmeta.get("annotations"))
+    location = src.loc(meta.key_pos("name")) if "name" in meta else src.loc(obj.pos)
+    written = tuple(c for c, _ in items)
+    fields: dict[str, Any] = dict(
+        id=wid, kind=kind, name=name, namespace=scalar(meta.get("namespace")) or "", surface=surface,
+        location=location, containers=written, labels=pairs(tmeta.get("labels")),
+        object_labels=pairs(meta.get("labels")), annotations=(), pod_annotations=pairs(pod_ann),
+        long_running=long_running, node_selector=node_selector(src, spec), node_affinity=node_affinity(src, spec),
+        volumes=volumes(src, spec), part=part, restart_policy=scalar(spec.get("restartPolicy")) or "",
+        first_line=obj.pos[0], last_line=obj.pos[2],
+    )
+    fields.update(extra or {})
+    merged = dict(pairs(obj_ann))
+    merged.update(fields["pod_annotations"])
+    fields["annotations"] = tuple(merged.items())
+    workload = Workload(**fields)
+    facts: list[object] = [workload]
+    spans = {c.name: (c.first_line, c.last_line) for c in written}
+    facts.extend(ignore_suppressions(src, (obj_ann, pod_ann), obj.pos[0], obj.pos[2], spans))
+    for c, m in items:
+        if c.image and c.image_location is not None:
+            ref = image_fact(src, c.image, m.value_pos("image"), surface)
+            if ref is not None:
+                facts.append(ref)
+    return facts

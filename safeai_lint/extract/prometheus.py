@@ -6,6 +6,8 @@ cannot parse yields an `AlertRule` with `parsed=False`, and no rule judges it.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from typing import Any, Iterable
 
@@ -34,6 +36,14 @@ def rules_and_monitors(src: SourceText) -> Iterable[object]:
             facts.extend(_groups(src, root.get("groups")))
         elif kind in ("ServiceMonitor", "PodMonitor") and isinstance(spec, YMap):
             facts.append(_monitor(src, root, kind, spec))
+        elif kind in ("PodMonitoring", "ClusterPodMonitoring") and isinstance(spec, YMap):
+            # Google Managed Prometheus: pod scrape configs, namespaced or cluster-wide
+            monitor = _monitor(src, root, "PodMonitor", spec)
+            if kind == "ClusterPodMonitoring":
+                monitor = dataclasses.replace(monitor, any_namespace=True)
+            facts.append(monitor)
+        elif kind is None and "apiVersion" not in root and _gpu_operator_values_enable_dcgm(root):
+            facts.append(DcgmExporter(src.loc(root.key_pos("dcgmExporter"))))
         if kind == "ClusterPolicy" and isinstance(spec, YMap):
             dcgm = spec.get("dcgmExporter")
             # the GPU Operator deploys dcgm-exporter unless told not to
@@ -253,6 +263,15 @@ def _monitor(src: SourceText, root: YMap, kind: str, spec: YMap) -> MetricsMonit
         names = tuple(str(n) for n in ns_sel["matchNames"])
     loc: Location = src.loc(meta.value_pos("name")) if isinstance(meta, YMap) and "name" in meta else src.loc(root.key_pos("kind"))
     return MetricsMonitor(kind, name, namespace, label_selector(spec.get("selector")), names, any_ns, loc)
+
+
+def _gpu_operator_values_enable_dcgm(root: YMap) -> bool:
+    """gpu-operator Helm values (a `driver:`/`toolkit:`/`devicePlugin:` section beside
+    `dcgmExporter:`) that leave the DCGM exporter enabled (the chart's default)."""
+    dcgm = root.get("dcgmExporter")
+    if not isinstance(dcgm, YMap) or not any(k in root for k in ("driver", "toolkit", "devicePlugin", "operator")):
+        return False
+    return dcgm.get("enabled") is not False
 
 
 def _dcgm_images(src: SourceText, root: YMap) -> Iterable[DcgmExporter]:

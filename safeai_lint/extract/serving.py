@@ -149,12 +149,49 @@ def expand_words(src: SourceText | None, words: Sequence[Word]) -> list[Word]:
                     out.extend(split_script(src, script, sloc))
                     out.append((";", sloc))
                 return out
-        if len(text.split()) > 1 or "&&" in text or "||" in text or ";" in text:  # whitespace inside
+        if _is_json(text):
+            out.append((text, loc))  # `'{"image": 5}'`: one argument, never split
+        elif len(text.split()) > 1 or "&&" in text or "||" in text or ";" in text:  # whitespace inside
             out.extend(split_script(src, text, loc))
         else:
             out.append((text, loc))
         i += 1
     return out
+
+
+def _is_json(text: str) -> bool:
+    """A JSON object or array written as one argument (vLLM's `--limit-mm-per-prompt`,
+    `--hf-overrides`, `--speculative-config` take them)."""
+    head = text.lstrip()[:1]
+    if head not in ("{", "["):
+        return False
+    import json
+
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+_ENV_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def expand_env_refs(words: Sequence[Word], env: Sequence[EnvEntry]) -> list[Word]:
+    """Kubernetes' own expansion of `$(VAR)` in a container's command and args, from the
+    container's env entries with a literal value (`$$` is a literal `$`). A reference to a
+    variable not written literally stays as it is: its value is unknown to us."""
+    values = {name: value for name, value, _ in env if value is not None}
+    if not values:
+        return list(words)
+
+    def sub(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$$"
+        value = values.get(match.group(1))
+        return value if value is not None and "$(" not in value else match.group(0)
+
+    return [(_ENV_REF.sub(sub, text) if "$(" in text else text, loc) for text, loc in words]
 
 
 def commands(words: Sequence[Word]) -> list[list[Word]]:
@@ -230,8 +267,8 @@ def image_engine(image: str) -> str:
     name = repo.rsplit("/", 1)[-1]
     if name == "vllm-openai" or repo.endswith("/vllm") or repo == "vllm":
         return "vllm"
-    if name == "text-generation-inference":
-        return "tgi"
+    if "text-generation-inference" in name:
+        return "tgi"  # ghcr.io/huggingface/text-generation-inference, cloud providers' TGI builds
     if name == "ollama":
         return "ollama"
     if repo.startswith("nvcr.io/nim/"):
@@ -351,6 +388,21 @@ def _model(engine: str, flags: list[tuple[str, str, Location]], positional: list
 _NIM_UTILITIES = ("list-model-profiles", "download-to-cache", "create-model-store", "nim_list_model_profiles", "nim_download_to_cache")
 
 
+# TGI reads every flag from an env twin; MODEL_ID alone is too common a name, so it counts
+# with one of TGI's own variables beside it.
+_TGI_ENV = ("MAX_INPUT_TOKENS", "MAX_INPUT_LENGTH", "MAX_TOTAL_TOKENS", "MAX_BATCH_PREFILL_TOKENS",
+            "MAX_BATCH_TOTAL_TOKENS", "CUDA_MEMORY_FRACTION", "NUM_SHARD", "SHARDED", "MAX_CONCURRENT_REQUESTS")
+
+
+def _engine_by_env(env: Sequence[EnvEntry]) -> str:
+    """The engine a container's env configures, when its image does not say (TGI: MODEL_ID
+    with one of TGI's own variables)."""
+    names = {name for name, _, _ in env}
+    if "MODEL_ID" in names and names.intersection(_TGI_ENV):
+        return "tgi"
+    return ""
+
+
 def _nim_utility(words: Sequence[Word]) -> bool:
     return any(c and str(c[0][0]).rsplit("/", 1)[-1] in _NIM_UTILITIES for c in commands(words))
 
@@ -386,7 +438,7 @@ def build_launch(
         if len(stripped) >= 3 and stripped[0][0].rsplit("/", 1)[-1] == "ollama" and stripped[1][0] in ("pull", "run"):
             ollama_models.append(stripped[2])
     if not engine:
-        default = engine_hint or image_engine(image)
+        default = engine_hint or image_engine(image) or _engine_by_env(env_list)
         if default == "nim":
             if _nim_utility(expanded):
                 return None  # list-model-profiles, download-to-cache, ...: a tool, not a server
