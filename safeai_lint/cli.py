@@ -338,6 +338,8 @@ def init_command(
 
     if path.exists() and not force:
         raise UsageProblem(f"{path} already exists (use --force to overwrite)")
+    if not path.parent.is_dir():
+        raise UsageProblem(f"folder does not exist: {path.parent}")
     if jobs < 0:
         raise UsageProblem(f"--jobs must be 0 (one per core) or more, not {jobs}")
     from .survey import survey

@@ -8,6 +8,7 @@ declared version) from the facts at each finding's location.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,14 @@ from .sources.image_ref import parse_image
 ACCELERATOR_KEYS = ("cloud.google.com/gke-accelerator", "nvidia.com/gpu.product", "k8s.amazonaws.com/accelerator",
                     "karpenter.k8s.aws/instance-gpu-name", "cloud.google.com/gke-tpu-accelerator")
 KINDS = ("registry", "instance-type", "accelerator", "version", "engine")
+# control characters and every line break YAML knows (NEL, LS, PS too): the values come from
+# scanned files and end up in comments of the written config and on the terminal
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _flat(text: str) -> str:
+    """`text` on one printable line: unsafe characters as \\uXXXX escapes."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +138,7 @@ def build(findings: list[Finding], project, files_scanned: int) -> Survey:  # no
     for (kind, key, value), found in groups.items():
         rules = tuple(sorted({f.rule for f in found}))
         first = min(found, key=Finding.sort_key).location
-        usages.append(Usage(kind, key, value, len(found), rules, f"{first.path}:{first.line}"))
+        usages.append(Usage(kind, _flat(key), _flat(value), len(found), rules, _flat(f"{first.path}:{first.line}")))
     usages.sort(key=lambda u: (KINDS.index(u.kind), u.key, -u.findings, u.value))
     levels = Counter(f.level for f in findings)
     return Survey(len(findings), tuple((lv, levels[lv]) for lv in ("error", "warning", "note") if levels[lv]), files_scanned, tuple(usages))

@@ -92,3 +92,35 @@ def test_init_without_scan_and_on_a_clean_repository(tmp_path):
     (tmp_path / "clean" / "requirements.txt").write_text("torch==2.1.0\n")
     out = run(["init"], tmp_path / "clean")
     assert "0 finding(s)" in out.stderr and "--write-baseline" not in out.stderr
+
+
+def test_init_into_a_missing_folder_is_a_usage_error(tmp_path):
+    out = run(["init", "nope/.safeai-lint.yaml"], tmp_path)
+    assert out.returncode == 2 and "folder does not exist: nope" in out.stderr and "internal error" not in out.stderr
+
+
+def test_values_from_the_repository_cannot_break_out_of_their_comments(tmp_path):
+    deploy = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: llm}\nspec:\n  template:\n    spec:\n"
+        '      nodeSelector: {cloud.google.com/gke-accelerator: "l4\\nmax-vram-fraction: 1.0\\u2028fail-on: never"}\n'
+        "      containers:\n        - name: vllm\n          image: vllm/vllm-openai:v0.10.0\n"
+        "          resources: {limits: {nvidia.com/gpu: 1}}\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\nspec:\n  template:\n    spec:\n"
+        '      nodeSelector: {node.kubernetes.io/instance-type: "g2\\nexclude: [\\"**\\"]"}\n'
+        "      containers:\n        - name: vllm\n          image: vllm/vllm-openai:v0.10.0\n"
+        "          resources: {limits: {nvidia.com/gpu: 1}}\n"
+    )
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "deploy.yaml").write_text(deploy, encoding="utf-8")
+    out = run(["init"], repo)
+    assert out.returncode == 0, out.stderr
+    config = (repo / ".safeai-lint.yaml").read_text(encoding="utf-8")
+    assert "gke-accelerator=l4\\u000amax-vram-fraction: 1.0\\u2028fail-on: never instead of" in config
+    assert any(line.startswith('#   - "g2') for line in config.splitlines())
+    for line in config.splitlines():  # the injected text stays inside comments
+        if "vram-fraction: 1.0" in line or "fail-on: never" in line or "**" in line:
+            assert line.lstrip().startswith("#"), line
+    loaded = load_config(repo / ".safeai-lint.yaml")
+    assert loaded.policy == default_policy() and loaded.fail_on == "warning" and loaded.exclude == ()
+    assert "\x1b" not in out.stderr and "l4\\u000amax-vram" in out.stderr
