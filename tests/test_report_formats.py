@@ -157,3 +157,9 @@ def test_github_from_sarif_tolerates_a_sparse_log():
     log = {"runs": [{"results": [{"ruleId": "SAI001", "message": {"text": "m"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a%20b.yaml"}, "region": {"startLine": None}}}]}]}, {}]}
     assert from_sarif(log) == "::warning file=a b.yaml,line=1,col=1,title=SAI001::m\n"
     assert from_sarif({}) == ""
+
+
+def test_text_keeps_each_finding_on_one_clickable_line():
+    out = render("text", _odd_result()).splitlines()
+    assert out[0] == "a,b:c/x.yaml:3:5: error SAI001 line one line two: 100% broken, really [parse-error]"
+    assert out[5] == "a,b:c/x.yaml:9:1: warning SAI002 bell \ufffd <tag> & \"quote\" [file-not-analyzed]"

@@ -13,8 +13,9 @@ _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def clean(text: str) -> str:
-    """`text` with control characters shown as U+FFFD, so a file cannot drive the terminal."""
-    return _CONTROL.sub("\ufffd", text)
+    """`text` on one line (line breaks as spaces) with other control characters shown as
+    U+FFFD, so a file cannot drive the terminal or break the one-line format."""
+    return _CONTROL.sub(lambda m: " " if m.group() in "\r\n" else "\ufffd", text)
 
 
 def paint(text: str, style: str, color: bool) -> str:
