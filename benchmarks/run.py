@@ -224,6 +224,10 @@ def bench_corpus(n: int, where: Path, runs: int, checkov_runs: int, skip_checkov
     # the cache (in the folder main() points SAFEAI_LINT_CACHE_DIR at): filled by one untimed run
     subprocess.run(check, cwd=root, capture_output=True, check=False)
     figs.append(measure("safeai-lint check, cache warm (nothing changed)", check, root, runs))
+    # what writing a report costs on top of a warm scan: the same scan, JSON vs SARIF to a file
+    reports = Path(tempfile.mkdtemp(prefix="safeai-lint-bench-report-"))
+    for fmt in ("json", "sarif"):
+        figs.append(measure(f"safeai-lint check, cache warm, --format {fmt}", [*check, "--format", fmt, "--output", str(reports / f"r.{fmt}")], root, runs))
     edited = sorted((root / "services").iterdir())[-1] / "app" / "server.py"
     original = edited.read_bytes()
 
@@ -287,6 +291,13 @@ def verdicts(result: dict) -> list[str]:
             if lint and ck:
                 ratio = ck["wall"] / lint["wall"]
                 line(ratio >= 20, f"{n} services, {label}: checkov / safeai-lint wall = {ratio:.1f}x (budget >= 20x)")
+    for n, c in sorted(corpora.items()):
+        as_json = _by_name(c["figures"], "safeai-lint check, cache warm, --format json")
+        as_sarif = _by_name(c["figures"], "safeai-lint check, cache warm, --format sarif")
+        if as_json and as_sarif:
+            ratio = as_sarif["wall"] / as_json["wall"]
+            line(ratio <= 1.3, f"{n} services, cache warm: --format sarif / --format json wall = {ratio:.2f}x "
+                 f"(cpu {as_sarif['cpu'] / as_json['cpu']:.2f}x; budget <= 1.3x)")
     if 2000 in corpora:
         for label, prefix in runs:
             lint = _by_name(corpora[2000]["figures"], prefix)

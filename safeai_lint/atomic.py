@@ -6,15 +6,18 @@ import tempfile
 from pathlib import Path
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
+def write_text_atomic(path: str | Path, text: str, mode: int | None = None) -> None:
     """Write `text` (UTF-8, newlines as given) to a temporary file beside `path`, then
-    rename it over `path`. Raises OSError; the temporary file never stays behind."""
+    rename it over `path`. Raises OSError; the temporary file never stays behind. `mode`:
+    the file's permissions (a temporary file is created 0600)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):

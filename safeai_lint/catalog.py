@@ -110,16 +110,38 @@ def rule_index() -> dict[str, RuleHead]:
     return found
 
 
+def source_checksums(paths: list[Path]) -> dict[str, int]:
+    """CRC-32 of each rule file's bytes, by id (what tells a stale JSON twin)."""
+    import zlib
+
+    return {p.stem: zlib.crc32(p.read_bytes()) for p in paths}
+
+
 @functools.cache
 def all_rules() -> dict[str, RuleDoc]:
-    """Every documented rule, by id, in id order."""
+    """Every documented rule, by id, in id order: from the JSON twin of the rule files
+    (rules/catalog.json, written by scripts/rules_json.py) while the checksums it records
+    match the rule files byte for byte, else from the YAML itself (85 ms more)."""
+    paths = sorted(rules_dir().glob("SAI*.yaml"))
+    twin = rules_dir() / "catalog.json"
+    if twin.is_file():
+        import json
+
+        raw = json.loads(twin.read_text(encoding="utf-8"))
+        if isinstance(raw, dict) and raw.get("checksums") == source_checksums(paths):
+            return {doc.id: doc for doc in (_rule(item) for item in raw["rules"].values())}
     from .sources.yaml import load_plain
 
     found = {}
-    for path in sorted(rules_dir().glob("SAI*.yaml")):
+    for path in paths:
         doc = _rule(load_plain(path.read_text(encoding="utf-8")))
         found[doc.id] = doc
     return found
+
+
+def rule_names() -> list[str]:
+    """Every rule id and rule name (what a selector may say), for "did you mean" hints."""
+    return [name for head in rule_index().values() for name in (head.id, head.name)]
 
 
 def resolve_rule(token: str) -> list[str]:
@@ -137,3 +159,24 @@ def resolve_rule(token: str) -> list[str]:
     if not hits:
         raise KeyError(token)
     return hits
+
+
+DOCS_URI = "https://github.com/safeai-lint/safeai-lint/blob/main/docs/rules/{id}.md"
+
+
+def doc_url(rule_id: str) -> str:
+    """Where a rule's documentation page is published (docs/rules/SAIxxx.md)."""
+    return DOCS_URI.format(id=rule_id)
+
+
+def unknown_selector(tokens: list[str]) -> str:
+    """The message for the first selector that names no rule ("" when all do)."""
+    from .hints import did_you_mean
+
+    for token in tokens:
+        try:
+            resolve_rule(token)
+        except KeyError:
+            valid = ", ".join(rule_index())
+            return f"unknown rule {token!r}{did_you_mean(token, rule_names())}; valid rule ids: {valid} (or a prefix such as SAI1, or ALL)"
+    return ""

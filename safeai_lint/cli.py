@@ -13,19 +13,22 @@ from typing import List, Optional
 import typer
 
 from . import __version__
+from .hints import did_you_mean
 from .process import own_process
 
 app = typer.Typer(
     name="safeai-lint",
     help="Check repositories that deploy AI inference services against a strict SRE standard.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
 FAIL_ON = ("error", "warning", "note", "never")
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+COLOR = ("auto", "always", "never")
 
 
 class UsageProblem(Exception):
@@ -46,6 +49,7 @@ def _check_stdin_name(name: Optional[str]) -> None:
         raise UsageProblem(f"reading stdin ('-') needs --stdin-filename NAME to say what the text is, e.g. {kinds}")
     if classify(name.replace(os.sep, "/")) is None:
         raise UsageProblem(f"--stdin-filename {name}: no rule reads a file of that name, so stdin would not be judged; name its kind, e.g. {kinds}")
+_FORMAT_OF_SUFFIX = {".json": "json", ".sarif": "sarif", ".xml": "junit"}
 
 
 def _version(value: bool) -> None:
@@ -62,7 +66,9 @@ def _root(
     """safeai-lint: every breach of the AI-serving standard, at its exact line."""
 
 
-def _color(stream) -> bool:  # noqa: ANN001
+def _color(stream, choice: str = "auto") -> bool:  # noqa: ANN001
+    if choice != "auto":
+        return choice == "always"
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -83,21 +89,10 @@ def _split(values: Optional[List[str]]) -> list[str]:
     return [t.strip() for v in values or () for t in v.split(",") if t.strip()]
 
 
-def _check_rules(tokens: list[str]) -> None:
-    from .catalog import all_rules, resolve_rule
-
-    for token in tokens:
-        try:
-            resolve_rule(token)
-        except KeyError:
-            valid = ", ".join(all_rules())
-            raise UsageProblem(f"unknown rule {token!r}; valid rule ids: {valid} (or a prefix such as SAI1, or ALL)")
-
-
 @app.command()
 def check(
     paths: List[str] = typer.Argument(None, help="Files or folders to scan (default: .). '-' reads stdin."),
-    format: str = typer.Option("text", "--format", "-f", help="text, json, sarif, github, junit or gitlab."),
+    format: str = typer.Option("text", "--format", "-f", help="text (path:line:col, one line per finding), grouped (by file), json, sarif, github, junit or gitlab."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE instead of stdout (whole or not at all)."),
     config: Optional[str] = typer.Option(None, "--config", help="One config file for every scanned file (default: the closest .safeai-lint.yaml or [tool.safeai-lint] above each file)."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these rules (ids, prefixes like SAI1, names; comma-separated)."),
@@ -114,17 +109,31 @@ def check(
     diff_base: Optional[str] = typer.Option(None, "--diff-base", help="Report only what the change since git REF introduces: findings on changed lines, and other findings that REF's tree does not have."),
     fix: bool = typer.Option(False, "--fix", help="Apply safe fixes (pins to the lock table, VRAM and token caps), then report what remains."),
     diff: bool = typer.Option(False, "--diff", help="With --fix: print the fixes as a unified diff, write nothing."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when findings are reported (2 still means an error)."),
+    mark_fixable: bool = typer.Option(False, "--mark-fixable", help="In SARIF, mark the results --fix would fix (properties.fixable); reads the files concerned. Text always marks them [*]."),
+    color: str = typer.Option("auto", "--color", help="Colour the text formats: auto (a terminal without NO_COLOR), always or never."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Parse every file again; do not read or write the cache of unchanged files ($SAFEAI_LINT_CACHE_DIR, default ~/.cache/safeai-lint)."),
 ) -> None:
     """Scan PATHS and report every breach of the standard."""
     from .report import FORMATS
 
+    format, color = format.strip().lower(), color.strip().lower()
     if format not in FORMATS:
-        raise UsageProblem(f"unknown format {format!r}; valid formats: {', '.join(FORMATS)}")
+        hint = did_you_mean(format, list(FORMATS))
+        raise UsageProblem(f"unknown format {format!r}{hint}; valid formats: {', '.join(FORMATS)}")
+    if color not in COLOR:
+        raise UsageProblem(f"unknown --color {color!r}; valid: {', '.join(COLOR)}")
+    if jobs < 0:
+        raise UsageProblem(f"--jobs must be 0 (one per core) or more, not {jobs}")
+    if output is not None and format in ("text", "grouped") and Path(output).suffix.lower() in _FORMAT_OF_SUFFIX:
+        sys.stderr.write(f"safeai-lint: warning: {format} format to {output}; did you mean --format {_FORMAT_OF_SUFFIX[Path(output).suffix.lower()]}?\n")
     if fail_on is not None and fail_on not in FAIL_ON:
         raise UsageProblem(f"unknown --fail-on level {fail_on!r}; valid: {', '.join(FAIL_ON)}")
     selected, ignored = _split(select), _split(ignore)
-    _check_rules(selected + ignored)
+    from .catalog import unknown_selector
+
+    if unknown_selector(selected + ignored):
+        raise UsageProblem(unknown_selector(selected + ignored))
     targets = list(paths or ["."])
     for target in targets:
         if target != "-" and not os.path.lexists(target):
@@ -150,7 +159,9 @@ def check(
     cfg = resolve_config(plan(targets).root, config)
 
     def scan():  # noqa: ANN202 - engine.Result
-        reporter = _Progress() if not no_progress and not quiet and _color(sys.stderr) else None
+        from .progress import Progress
+
+        reporter = Progress() if not no_progress and not quiet and _color(sys.stderr) else None
         try:
             return lint(
                 targets,
@@ -173,11 +184,15 @@ def check(
     for warning in result.warnings:
         sys.stderr.write(f"safeai-lint: warning: {warning}\n")
     if fix:
-        changed = _apply_fixes(result, cfg, preview=diff)
+        from .fixable import apply_fixes, fixed_count
+
+        before = result
+        changed = apply_fixes(result.findings, result.root, cfg.policy, preview=diff)
         if diff:
             raise typer.Exit(1 if changed else 0)
         if changed:
             result = scan()
+            sys.stderr.write(f"safeai-lint: fixed {fixed_count(before.findings, result.findings, changed)} finding(s) in {len(changed)} file(s)\n")
     if write_baseline is not None:
         from .baseline import write_baseline as write
 
@@ -196,10 +211,15 @@ def check(
 
     result = _narrow(result, baseline, diff_base, lambda: ([t for t in targets if t != "-"], scan_ref))
     stream = sys.stdout
-    color = output is None and format == "text" and _color(stream)
+    human = format in ("text", "grouped")
+    painted = output is None and human and _color(stream, color)
+    from .fixable import fixable_findings, reader
     from .report import render
 
-    text = render(format, result, color=color, quiet=quiet, statistics=statistics)
+    wanted = human or (format == "sarif" and mark_fixable)
+    fixable = fixable_findings(result.findings, reader(result.root), cfg.policy) if wanted else frozenset()
+
+    text = render(format, result, color=painted, quiet=quiet, statistics=statistics, fixable=fixable)
     if output is not None:
         from .atomic import write_text_atomic
 
@@ -214,27 +234,7 @@ def check(
         except BrokenPipeError:
             raise StdoutClosed() from None  # typer would turn EPIPE into exit 1
     gate = fail_on or _config_fail_on(result)
-    raise typer.Exit(_exit_code(result, gate))
-
-
-def _apply_fixes(result, cfg, preview: bool) -> int:  # noqa: ANN001
-    """Apply (or, with preview, print as a diff) the safe fixes; returns how many files change."""
-    from .fixes import plan_fixes, render_diff
-
-    root = Path(result.root)
-
-    def read(rel: str) -> str:
-        return (root / rel).read_bytes().decode("utf-8")
-
-    planned = plan_fixes(result.findings, read, cfg.policy)
-    if preview:
-        sys.stdout.write(render_diff(planned, read))
-        return len(planned)
-    for rel, text in sorted(planned.items()):
-        (root / rel).write_bytes(text.encode("utf-8"))
-    if planned:
-        sys.stderr.write(f"safeai-lint: fixed {len(planned)} file(s)\n")
-    return len(planned)
+    raise typer.Exit(0 if exit_zero else _exit_code(result, gate))
 
 
 def _narrow(result, baseline: Optional[str], diff_base: Optional[str], ref_scan) -> object:  # noqa: ANN001
@@ -264,30 +264,6 @@ def _narrow(result, baseline: Optional[str], diff_base: Optional[str], ref_scan)
             )
         findings = introduced(findings, changed, before)
     return dataclasses.replace(result, findings=tuple(findings))
-
-
-class _Progress:
-    """A progress bar on stderr for long scans on a terminal (never on stdout)."""
-
-    def __init__(self) -> None:
-        self._bar = None
-        self._task = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if self._bar is None:
-            if total < 500:
-                return
-            from rich.console import Console
-            from rich.progress import Progress
-
-            self._bar = Progress(console=Console(stderr=True), transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task("scanning", total=total)
-        self._bar.update(self._task, completed=done)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def _config_fail_on(result) -> str:  # noqa: ANN001
@@ -337,7 +313,10 @@ def rule_command(rule_id: str = typer.Argument(..., help="A rule id (SAI307) or 
     wanted = rule_id.strip()
     doc = rules.get(wanted.upper()) or next((r for r in rules.values() if r.name == wanted), None)
     if doc is None:
-        raise UsageProblem(f"unknown rule {rule_id!r}; valid rule ids: {', '.join(rules)}")
+        from .catalog import rule_names
+
+        hint = did_you_mean(wanted, rule_names())
+        raise UsageProblem(f"unknown rule {rule_id!r}{hint}; valid rule ids: {', '.join(rules)}")
     text = render_rule(doc)
     if _color(sys.stdout):
         from rich.console import Console
@@ -407,15 +386,30 @@ def inventory_command(
 def init_command(
     path: Path = typer.Argument(Path(".safeai-lint.yaml"), help="Where to write the starter config."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    scan: bool = typer.Option(True, "--scan/--no-scan", help="Read the repository first: report what it uses against the standard and write it into the config as commented alternatives."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes for the scan (default: the number of cores)."),
 ) -> None:
-    """Write a starter .safeai-lint.yaml holding the lock table and the main thresholds."""
+    """Write a starter .safeai-lint.yaml: the lock table and the main thresholds, and (unless
+    --no-scan) what the repository around it uses against them, commented out for you to decide."""
     from .init import starter_config
     from .policy import default_policy
 
     if path.exists() and not force:
         raise UsageProblem(f"{path} already exists (use --force to overwrite)")
-    path.write_text(starter_config(default_policy()), encoding="utf-8")
-    sys.stderr.write(f"safeai-lint: wrote {path}\n")
+    if not path.parent.is_dir():
+        raise UsageProblem(f"folder does not exist: {path.parent}")
+    if jobs < 0:
+        raise UsageProblem(f"--jobs must be 0 (one per core) or more, not {jobs}")
+    from .survey import survey
+
+    found = survey(path.parent, jobs=jobs or (os.cpu_count() or 1), cache_dir=_cache_dir()) if scan else None
+    path.write_text(starter_config(default_policy(), found), encoding="utf-8")
+    if found is not None:
+        from .init_survey import baseline_hint, report
+
+        sys.stderr.write(report(found) + f"safeai-lint: wrote {path}\n" + baseline_hint(found, str(path)))
+    else:
+        sys.stderr.write(f"safeai-lint: wrote {path}\n")
 
 
 @app.command("schema")
@@ -449,7 +443,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stderr.write("safeai-lint: aborted\n")
         return 2
     except (UsageProblem, ConfigError) as exc:
-        sys.stderr.write(f"safeai-lint: error: {exc}\n")
+        sys.stderr.write("".join(f"safeai-lint: error: {line}\n" for line in str(exc).splitlines() or [""]))
         return 2
     except KeyboardInterrupt:
         return _interrupted()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .findings import LEVELS
+from .hints import did_you_mean
 from .policy import Policy, default_policy, merge_policy, parse_duration, parse_quantity
 
 CONFIG_NAMES = (".safeai-lint.yaml", ".safeai-lint.yml")
@@ -18,7 +19,7 @@ FAIL_ON = ("error", "warning", "note", "never")
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
 
-from .errors import ConfigError  # noqa: E402 - re-exported: config errors are raised here
+from .errors import ConfigError, collect  # noqa: E402 - ConfigError re-exported: config errors are raised here
 
 
 @dataclass(frozen=True)
@@ -186,18 +187,21 @@ def line_of(container: Any, key: Any) -> int:
 
 
 def _rule_list(reader: _Reader, container: Any, key: str) -> tuple[str, ...]:
-    from .catalog import resolve_rule
+    from .catalog import resolve_rule, rule_names
 
     value = container[key]
     if _str_list(value):
         raise reader.fail(key, "a list of rule ids (e.g. [SAI101, SAI2])", container, key)
-    out: list[str] = []
-    for i, token in enumerate(value):
+
+    def one(pair: tuple[int, Any]) -> list[str]:
+        i, token = pair
         try:
-            out.extend(resolve_rule(token))
+            return resolve_rule(token)
         except KeyError:
-            raise reader.fail(f"{key}[{i}]", f"a rule id, family prefix or rule name, not {token!r}", value, i)
-    return tuple(out)
+            hint = did_you_mean(str(token), rule_names())
+            raise reader.fail(f"{key}[{i}]", f"a rule id, family prefix or rule name, not {token!r}{hint}", value, i) from None
+
+    return tuple(rule for rules in collect(enumerate(value), one) for rule in rules)
 
 
 def _size(value: Any) -> int | None:
@@ -212,8 +216,6 @@ def _size(value: Any) -> int | None:
 
 def build_config(raw: Any, source: str) -> Config:
     """Validate a parsed config mapping and turn it into a `Config`."""
-    from .catalog import rule_index as all_rules
-
     reader = _Reader(source, raw)
     if raw is None:
         return Config(source=source)
@@ -221,59 +223,69 @@ def build_config(raw: Any, source: str) -> Config:
         raise reader.fail("(top level)", "a mapping of settings and policy keys", raw)
     policy_values: dict[str, Any] = {}
     kwargs: dict[str, Any] = {"source": source}
-    for key, value in raw.items():
-        if key in POLICY_KEYS:
-            problem = POLICY_KEYS[key](value)
-            if problem:
-                raise reader.fail(str(key), problem, raw, key)
-            policy_values[key] = value
-        elif key in ("select", "extend-select", "ignore"):
-            kwargs[key.replace("-", "_")] = _rule_list(reader, raw, key)
-        elif key == "levels":
-            if not isinstance(value, dict):
-                raise reader.fail(key, "a mapping of rule id to error|warning|note", raw, key)
-            for rule, level in value.items():
-                if rule not in all_rules():
-                    raise reader.fail(f"levels.{rule}", "a known rule id", value, rule)
-                if level not in LEVELS:
-                    raise reader.fail(f"levels.{rule}", "one of " + ", ".join(LEVELS), value, rule)
-            kwargs["levels"] = tuple(sorted(value.items()))
-        elif key == "fail-on":
-            if value not in FAIL_ON:
-                raise reader.fail(key, "one of " + ", ".join(FAIL_ON), raw, key)
-            kwargs["fail_on"] = value
-        elif key == "exclude":
-            if _str_list(value):
-                raise reader.fail(key, "a list of glob patterns", raw, key)
-            kwargs["exclude"] = tuple(value)
-        elif key == "per-file-ignores":
-            if not isinstance(value, dict):
-                raise reader.fail(key, "a mapping of glob to a list of rule ids", raw, key)
-            kwargs["per_file_ignores"] = tuple(
-                (str(glob), _rule_list(reader, value, glob)) for glob in value
-            )
-        elif key == "waivers":
-            kwargs["waivers"] = _waivers(reader, raw, key)
-        elif key == "extend":
-            if not isinstance(value, str) or not value.strip():
-                raise reader.fail(key, "the path of a config file to inherit, relative to this one", raw, key)
-        elif key == "max-file-size":
-            size = _size(value)
-            if size is None:
-                raise reader.fail(key, 'a size in bytes or with a unit ("5MB")', raw, key)
-            kwargs["max_file_size"] = size
-        else:
-            known = ", ".join(sorted([*POLICY_KEYS, *SETTING_KEYS]))
-            raise reader.fail(str(key), f"a known key ({known}); unknown key", raw, key)
+    # every bad key is reported at once, each with its line
+    collect(raw.items(), lambda kv: _setting(reader, raw, kv[0], kv[1], policy_values, kwargs))
     return Config(policy=merge_policy(policy_values), **kwargs)
+
+
+def _setting(reader: _Reader, raw: dict, key: Any, value: Any, policy_values: dict, kwargs: dict) -> None:
+    """Validate one top-level key into `policy_values` or `kwargs`; raises ConfigError."""
+    from .catalog import rule_index as all_rules
+
+    if key in POLICY_KEYS:
+        problem = POLICY_KEYS[key](value)
+        if problem:
+            raise reader.fail(str(key), problem, raw, key)
+        policy_values[key] = value
+    elif key in ("select", "extend-select", "ignore"):
+        kwargs[key.replace("-", "_")] = _rule_list(reader, raw, key)
+    elif key == "levels":
+        if not isinstance(value, dict):
+            raise reader.fail(key, "a mapping of rule id to error|warning|note", raw, key)
+
+        def level(pair: tuple[Any, Any]) -> None:
+            rule, lv = pair
+            if rule not in all_rules():
+                raise reader.fail(f"levels.{rule}", f"a known rule id{did_you_mean(str(rule), list(all_rules()))}", value, rule)
+            if lv not in LEVELS:
+                raise reader.fail(f"levels.{rule}", "one of " + ", ".join(LEVELS), value, rule)
+
+        collect(value.items(), level)
+        kwargs["levels"] = tuple(sorted(value.items()))
+    elif key == "fail-on":
+        if value not in FAIL_ON:
+            raise reader.fail(key, "one of " + ", ".join(FAIL_ON), raw, key)
+        kwargs["fail_on"] = value
+    elif key == "exclude":
+        if _str_list(value):
+            raise reader.fail(key, "a list of glob patterns", raw, key)
+        kwargs["exclude"] = tuple(value)
+    elif key == "per-file-ignores":
+        if not isinstance(value, dict):
+            raise reader.fail(key, "a mapping of glob to a list of rule ids", raw, key)
+        kwargs["per_file_ignores"] = tuple(collect(value, lambda glob: (str(glob), _rule_list(reader, value, glob))))
+    elif key == "waivers":
+        kwargs["waivers"] = _waivers(reader, raw, key)
+    elif key == "extend":
+        if not isinstance(value, str) or not value.strip():
+            raise reader.fail(key, "the path of a config file to inherit, relative to this one", raw, key)
+    elif key == "max-file-size":
+        size = _size(value)
+        if size is None:
+            raise reader.fail(key, 'a size in bytes or with a unit ("5MB")', raw, key)
+        kwargs["max_file_size"] = size
+    else:
+        known = sorted([*POLICY_KEYS, *SETTING_KEYS])
+        raise reader.fail(str(key), f"a known key ({', '.join(known)}); unknown key{did_you_mean(str(key), known)}", raw, key)
 
 
 def _waivers(reader: _Reader, raw: Any, key: str) -> tuple[Waiver, ...]:
     value = raw[key]
     if not isinstance(value, list):
         raise reader.fail(key, "a list of waivers {rule, paths, reason, until, report}", raw, key)
-    out = []
-    for i, item in enumerate(value):
+
+    def one(pair: tuple[int, Any]) -> Waiver:
+        i, item = pair
         where = f"waivers[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("rule"), str):
             raise reader.fail(where, "a mapping with at least `rule`", value, i)
@@ -291,17 +303,16 @@ def _waivers(reader: _Reader, raw: Any, key: str) -> tuple[Waiver, ...]:
             try:
                 date = dt.date.fromisoformat(str(until))
             except ValueError:
-                raise reader.fail(f"{where}.until", "an ISO date (YYYY-MM-DD)", item, "until")
-        out.append(
-            Waiver(
-                rule=item["rule"],
-                paths=tuple(paths),
-                reason=str(item.get("reason") or "").strip(),
-                until=date,
-                report=str(item.get("report") or ""),
-                component=str(item.get("component") or ""),
-                line=line_of(value, i),
-                source=reader.source,
-            )
+                raise reader.fail(f"{where}.until", "an ISO date (YYYY-MM-DD)", item, "until") from None
+        return Waiver(
+            rule=item["rule"],
+            paths=tuple(paths),
+            reason=str(item.get("reason") or "").strip(),
+            until=date,
+            report=str(item.get("report") or ""),
+            component=str(item.get("component") or ""),
+            line=line_of(value, i),
+            source=reader.source,
         )
-    return tuple(out)
+
+    return tuple(collect(enumerate(value), one))

@@ -162,9 +162,12 @@ _THRESHOLDS = (
 )
 
 
-def starter_config(policy: Mapping[str, Any]) -> str:
+def starter_config(policy: Mapping[str, Any], survey=None) -> str:  # noqa: ANN001 - survey.Survey
     """A commented `.safeai-lint.yaml` holding the lock table and the main thresholds of
-    `policy` (normally the built-in one), ready to edit."""
+    `policy` (normally the built-in one), ready to edit. With a `survey` of the repository,
+    what it uses against the standard is written as commented alternatives (init_survey)."""
+    from . import init_survey as notes
+
     lines = [
         "# safeai-lint configuration. Keys not written here keep the built-in policy",
         "# (`safeai-lint policy` prints the effective values; `safeai-lint schema` prints the",
@@ -179,13 +182,23 @@ def starter_config(policy: Mapping[str, Any]) -> str:
     lock = policy.get("version-lock")
     for component, version in (lock.items() if isinstance(lock, Mapping) else ()):
         lines.append(f"  {component}: {_yaml(str(version))}")
+        if survey is not None:
+            lines += notes.version_notes(survey, component)
     if not isinstance(lock, Mapping) or not lock:
         lines[-1] = "version-lock: {}"
+    if survey is not None:
+        lines += notes.other_versions(survey, lock if isinstance(lock, Mapping) else {})
     lines.append("")
+    if survey is not None:
+        lines += notes.image_section(survey, [str(e) for e in policy.get("allowed-images") or ()]) + [""]
     for key, comment in _THRESHOLDS:
         if key in policy and policy[key] is not None:
             lines.append(f"# {comment}")
             lines.append(f"{key}: {_yaml(_plain(policy[key]))}")
+            if key == "instance-types" and survey is not None:
+                lines += notes.placement_notes(survey)
+    if survey is not None and notes.engine_notes(survey):
+        lines += [""] + notes.engine_notes(survey)
     lines += [
         "",
         "# Exit 1 when a finding at or above this level remains: error | warning | note | never.",

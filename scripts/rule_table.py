@@ -18,7 +18,7 @@ def table() -> str:
     rows = ["| ID | name | level | fix | what it catches |", "|---|---|---|---|---|"]
     for doc in all_rules().values():
         summary = doc.summary.replace("|", "\\|").replace("\n", " ")
-        rows.append(f"| {doc.id} | {doc.name} | {doc.level} | {'yes' if doc.fix else ''} | {summary} |")
+        rows.append(f"| [{doc.id}](docs/rules/{doc.id}.md) | {doc.name} | {doc.level} | {'yes' if doc.fix else ''} | {summary} |")
     return "\n".join(rows)
 
 

@@ -91,3 +91,16 @@ def test_bad_baseline_files_are_errors(text, needle):
 def test_missing_baseline_file_is_an_error(tmp_path):
     with pytest.raises(BaselineError, match="cannot read baseline"):
         load_baseline(tmp_path / "nope.json")
+
+
+def test_baseline_is_written_readable_by_others_like_any_committed_file(tmp_path):
+    import os
+    import stat
+
+    result = scan(tmp_path, {"requirements.txt": REQS})
+    old = os.umask(0o022)
+    try:
+        write_baseline(result.findings, tmp_path / "baseline.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "baseline.json").stat().st_mode) == 0o644

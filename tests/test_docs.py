@@ -82,3 +82,56 @@ def test_json_twins_of_the_policy_and_compat_tables_match_their_yaml():
         json_data = json.loads((ROOT / "rules" / f"{name}.json").read_text(encoding="utf-8"))
         assert json_data == yaml_data, "run: python scripts/rules_json.py --write"
         assert list(json_data) == list(yaml_data)  # same key order: `safeai-lint policy` prints it
+
+
+def test_json_twin_of_the_rule_files_matches_them_and_is_what_the_catalog_loads():
+    from safeai_lint.catalog import _rule
+    from safeai_lint.sources.yaml import load_plain, plain
+
+    twin = json.loads((ROOT / "rules" / "catalog.json").read_text(encoding="utf-8"))["rules"]
+    paths = sorted((ROOT / "rules").glob("SAI*.yaml"))
+    assert list(twin) == [p.stem for p in paths], "run: python scripts/rules_json.py --write"
+    for path in paths:
+        assert twin[path.stem] == plain(load_plain(path.read_text(encoding="utf-8"))), "run: python scripts/rules_json.py --write"
+    assert all_rules() == {doc.id: doc for doc in (_rule(plain(load_plain(p.read_text(encoding="utf-8")))) for p in paths)}
+
+
+def test_a_rule_file_edited_after_the_twin_was_written_is_read_from_its_yaml(tmp_path, monkeypatch):
+    import shutil
+
+    from safeai_lint import catalog
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    path = rules / "SAI307.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("summary: A serving launch", "summary: EDITED A serving launch", 1), encoding="utf-8")
+    monkeypatch.setattr(catalog, "rules_dir", lambda: rules)
+    catalog.all_rules.cache_clear()
+    try:
+        assert catalog.all_rules()["SAI307"].summary.startswith("EDITED")
+    finally:
+        catalog.all_rules.cache_clear()
+
+
+def test_rule_pages_are_generated_from_the_catalog_and_complete():
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts/rule_docs.py"), "--check"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout
+    pages = {p.stem for p in (ROOT / "docs/rules").glob("SAI*.md")}
+    assert pages == set(all_rules())
+    page = (ROOT / "docs/rules/SAI307.md").read_text(encoding="utf-8")
+    assert "# SAI307 gpu-memory-fraction-too-high" in page and "## How to fix" in page
+
+
+def test_every_doc_link_the_reports_print_names_an_existing_page():
+    from safeai_lint.catalog import doc_url
+
+    prefix = "https://github.com/safeai-lint/safeai-lint/blob/main/"
+    for rule in all_rules():
+        assert doc_url(rule).startswith(prefix)
+        assert (ROOT / doc_url(rule)[len(prefix):]).is_file(), rule
+
+
+def test_readme_table_links_each_rule_to_its_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for rule in all_rules():
+        assert f"[{rule}](docs/rules/{rule}.md)" in readme

@@ -288,7 +288,7 @@ def test_cli_fix_sets_the_vram_cap_and_the_token_cap(tmp_path):
     assert (tmp_path / "k8s/deploy.yaml").read_text() == DEPLOY
 
     fixed = run(["check", ".", "--fix", "--format", "json"], tmp_path)
-    assert b"fixed 1 file(s)" in fixed.stderr
+    assert b"fixed 2 finding(s) in 1 file(s)" in fixed.stderr  # SAI307 and SAI501
     left = {f["rule"] for f in json.loads(fixed.stdout)["findings"]}
     assert not left & {"SAI307", "SAI501", "SAI502"}
     assert (tmp_path / "k8s/deploy.yaml").read_text() == DEPLOY + (

@@ -85,6 +85,16 @@ def test_junit_one_failing_testcase_per_finding(tmp_path):
     assert suites["k8s/deploy.yaml"] == 1
 
 
+def test_junit_notes_are_passing_testcases_with_their_message():
+    root = ET.fromstring(render("junit", _odd_result()).encode("utf-8"))
+    assert root.get("tests") == "3" and root.get("failures") == "2"
+    note = next(c for c in root.iter("testcase") if c.get("file") == "z.yaml")
+    assert note.find("failure") is None
+    assert note.find("system-out").text == "z.yaml:1:1: note SAI003: a note"
+    suites = {s.get("name"): (s.get("tests"), s.get("failures")) for s in root.findall("testsuite")}
+    assert suites["z.yaml"] == ("1", "0") and suites["a,b:c/x.yaml"] == ("2", "2")
+
+
 def test_junit_clean_has_no_failure(tmp_path):
     root = ET.fromstring(render("junit", scan(tmp_path, CLEAN)).encode("utf-8"))
     assert root.get("failures") == "0"
@@ -96,7 +106,7 @@ def test_junit_survives_markup_and_control_characters():
     text = render("junit", _odd_result())
     root = ET.fromstring(text.encode("utf-8"))
     failures = root.findall(".//failure")
-    assert len(failures) == 3
+    assert len(failures) == 2  # the third finding is a note
     assert failures[1].get("message") == 'bell \ufffd <tag> & "quote"'
 
 
@@ -147,3 +157,9 @@ def test_github_from_sarif_tolerates_a_sparse_log():
     log = {"runs": [{"results": [{"ruleId": "SAI001", "message": {"text": "m"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a%20b.yaml"}, "region": {"startLine": None}}}]}]}, {}]}
     assert from_sarif(log) == "::warning file=a b.yaml,line=1,col=1,title=SAI001::m\n"
     assert from_sarif({}) == ""
+
+
+def test_text_keeps_each_finding_on_one_clickable_line():
+    out = render("text", _odd_result()).splitlines()
+    assert out[0] == "a,b:c/x.yaml:3:5: error SAI001 line one line two: 100% broken, really [parse-error]"
+    assert out[5] == "a,b:c/x.yaml:9:1: warning SAI002 bell \ufffd <tag> & \"quote\" [file-not-analyzed]"

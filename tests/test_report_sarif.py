@@ -148,7 +148,7 @@ def test_parse_error_result_fields(tmp_path):
     assert phys["region"]["startLine"] == 4
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
     rule = run["tool"]["driver"]["rules"][res["ruleIndex"]]
-    assert rule["helpUri"] == "https://github.com/safeai-lint/safeai-lint/blob/main/rules/SAI001.yaml"
+    assert rule["helpUri"] == "https://github.com/safeai-lint/safeai-lint/blob/main/docs/rules/SAI001.md"
     assert rule["help"]["markdown"].startswith("# SAI001 parse-error")
     assert "```" not in rule["help"]["text"] and "**" not in rule["help"]["text"]
     assert rule["defaultConfiguration"]["level"] == "error"
@@ -281,3 +281,18 @@ def test_exactly_at_the_cap_no_notification():
     log = sarif(_synthetic(4, error_at=0), max_results=4)
     assert len(log["runs"][0]["results"]) == 4
     assert "toolExecutionNotifications" not in log["runs"][0]["invocations"][0]
+
+
+def test_results_fix_can_fix_are_marked_fixable_and_help_links_the_rule_page(tmp_path):
+    repo = write_tree(tmp_path / "repo", {"requirements.txt": "torch>=2.0\ntorch-extra @ https://x/y.whl\n", "Dockerfile": "FROM ubuntu:22.04\n"})
+    plain = subprocess.run([sys.executable, "-m", "safeai_lint", "check", ".", "--format", "sarif"], cwd=repo, capture_output=True, check=False)
+    assert all("properties" not in r for r in json.loads(plain.stdout)["runs"][0]["results"])  # only when asked: it reads files
+    proc = subprocess.run([sys.executable, "-m", "safeai_lint", "check", ".", "--format", "sarif", "--mark-fixable"], cwd=repo, capture_output=True, check=False)
+    log = json.loads(proc.stdout.decode("utf-8"))
+    assert_valid(log)
+    results = log["runs"][0]["results"]
+    marked = {(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]) for r in results if r.get("properties", {}).get("fixable")}
+    assert marked == {("SAI102", "requirements.txt")}
+    assert any(r["ruleId"].startswith("SAI2") and "properties" not in r for r in results)  # no fixer for base images
+    for rule in log["runs"][0]["tool"]["driver"]["rules"]:
+        assert rule["helpUri"] == f"https://github.com/safeai-lint/safeai-lint/blob/main/docs/rules/{rule['id']}.md"

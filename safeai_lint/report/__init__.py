@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
+FORMATS = ("text", "grouped", "json", "sarif", "github", "junit", "gitlab")
 
 
 def render(fmt: str, result, **options) -> str:  # noqa: ANN001 - Result, imported lazily

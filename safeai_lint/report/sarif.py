@@ -15,12 +15,11 @@ from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from .. import __version__
-from ..catalog import RuleDoc, all_rules
+from ..catalog import RuleDoc, all_rules, doc_url
 from ..findings import LEVEL_RANK
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 REPO_URI = "https://github.com/safeai-lint/safeai-lint"
-HELP_URI = REPO_URI + "/blob/main/rules/{id}.yaml"
 SRCROOT = "%SRCROOT%"
 MAX_RESULTS = 25_000  # GitHub's per-run limit; over it the upload is rejected outright
 MAX_TEXT = 1_024  # GitHub's limit for short and full descriptions
@@ -28,12 +27,32 @@ MAX_TAGS = 10
 PRECISIONS = ("very-high", "high", "medium", "low")
 
 
-def render(result, *, max_results: int = MAX_RESULTS, **_options) -> str:  # noqa: ANN001 - engine.Result
-    return json.dumps(build(result, max_results=max_results), indent=2, ensure_ascii=False) + "\n"
+def render(result, *, max_results: int = MAX_RESULTS, fixable=frozenset(), **_options) -> str:  # noqa: ANN001 - engine.Result
+    return dump(build(result, max_results=max_results, fixable=fixable))
 
 
-def build(result, *, max_results: int = MAX_RESULTS) -> dict:  # noqa: ANN001
-    """The SARIF log as plain dicts and lists."""
+_HOLE = "\x00results\x00"
+
+
+def dump(log: dict) -> str:
+    """The log as JSON text: indented, except that each result takes one line. Indenting
+    thousands of results goes through json's pure-Python encoder and cost more than the
+    rest of the report; one compact line per result uses its C encoder."""
+    run = log["runs"][0]
+    results = run["results"]
+    run["results"] = _HOLE
+    try:
+        text = json.dumps(log, indent=2, ensure_ascii=False)
+    finally:
+        run["results"] = results
+    lines = ",\n".join("        " + json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) for r in results)
+    body = f"[\n{lines}\n      ]" if results else "[]"
+    return text.replace(json.dumps(_HOLE), body, 1) + "\n"
+
+
+def build(result, *, max_results: int = MAX_RESULTS, fixable=frozenset()) -> dict:  # noqa: ANN001
+    """The SARIF log as plain dicts and lists. A finding in `fixable` (one `--fix` fixes)
+    carries `properties.fixable: true`."""
     catalog = all_rules()
     # the engine hands over rule heads (id, name, level); SARIF describes each rule in full
     docs = [doc if isinstance(doc, RuleDoc) else catalog.get(doc.id) or _bare_rule(doc.id) for doc in result.rules]
@@ -74,7 +93,7 @@ def build(result, *, max_results: int = MAX_RESULTS) -> dict:  # noqa: ANN001
         },
         "invocations": [invocation],
         "columnKind": "unicodeCodePoints",  # Location columns count code points, not bytes
-        "results": [_result(f, index) for f in kept],
+        "results": [_result(f, index, f in fixable) for f in kept],
     }
     root = _root_uri(getattr(result, "root", ""))
     if root:
@@ -99,7 +118,7 @@ def _rule(doc: RuleDoc) -> dict:
         "shortDescription": {"text": _clip(" ".join(doc.summary.split()) or doc.id)},
         "fullDescription": {"text": _clip(full or doc.id)},
         "help": {"text": plain_text(markdown), "markdown": markdown},
-        "helpUri": HELP_URI.format(id=doc.id),
+        "helpUri": doc_url(doc.id),
         "defaultConfiguration": {"level": doc.level if doc.level in LEVEL_RANK else "warning"},
         "properties": props,
     }
@@ -167,7 +186,7 @@ def physical_location(loc) -> dict:  # noqa: ANN001 - facts.Location
     return {"artifactLocation": {"uri": artifact_uri(loc.path), "uriBaseId": SRCROOT}, "region": region}
 
 
-def _result(f, index: dict[str, int]) -> dict:  # noqa: ANN001 - Finding
+def _result(f, index: dict[str, int], fixable: bool = False) -> dict:  # noqa: ANN001 - Finding
     out: dict = {
         "ruleId": f.rule,
         "ruleIndex": index[f.rule],
@@ -179,6 +198,8 @@ def _result(f, index: dict[str, int]) -> dict:  # noqa: ANN001 - Finding
         # Our fingerprint (rule + path + normalised line text + occurrence) does not move
         # when lines shift; upload-sarif keeps a value it finds rather than computing one.
         out["partialFingerprints"] = {"primaryLocationLineHash": f.fingerprint, "safeaiLintFingerprint/v1": f.fingerprint}
+    if fixable:
+        out["properties"] = {"fixable": True}
     return out
 
 
