@@ -139,8 +139,8 @@ def check_lock(project: Project, policy: Policy) -> Iterator[Finding]:
     direct = {_lock_key(d.component, lock) for d in decls if not d.resolved}
     for decl in decls:
         key = _lock_key(decl.component, lock)
-        if key is None or (decl.resolved and key not in direct):
-            continue
+        if key is None or (decl.resolved and (key not in direct or decl.component.startswith("nvidia-"))):
+            continue  # a CUDA runtime wheel torch pulls in is not the system library locked
         verdict = judge(decl.specifier, lock[key])
         shown = decl.component if decl.component == key else f"{decl.component} ({key})"
         if verdict == "mismatch":
@@ -196,14 +196,15 @@ _exact_memo = functools.lru_cache(maxsize=4096)(_exact)
 
 def check_drift(project: Project, policy: Policy) -> Iterator[Finding]:
     lock = policy.get("version-lock") or {}
-    pins: dict[str, list[tuple[str, VersionDecl]]] = defaultdict(list)
+    # pins are compared within one deployable unit: two sub-projects may pin differently
+    pins: dict[tuple[str, str], list[tuple[str, VersionDecl]]] = defaultdict(list)
     for decl in project.all(VersionDecl):
         if decl.resolved or decl.component in PLATFORM or _lock_key(decl.component, lock):
             continue  # locked components are judged against the lock itself (SAI101)
         version = _exact_memo(decl.specifier) if len(decl.specifier) <= 512 else _exact(decl.specifier)
         if version:
-            pins[decl.component].append((version, decl))
-    for package, places in sorted(pins.items()):
+            pins[(project.unit_of(decl.location.path), decl.component)].append((version, decl))
+    for (_unit, package), places in sorted(pins.items()):
         first: dict[str, VersionDecl] = {}
         for version, decl in places:
             first.setdefault(version, decl)

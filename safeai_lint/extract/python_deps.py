@@ -189,6 +189,12 @@ def _index_option(src: SourceText, line: int, flag: str, value: str) -> Iterator
 
 
 def requirements(src: SourceText) -> Iterable[object]:
+    from .resolved import mark_resolved
+
+    return mark_resolved(src, list(_requirements(src)))
+
+
+def _requirements(src: SourceText) -> Iterable[object]:
     text = _bounded(src)
     plain = _plain_requirements(text)
     if plain is not None:
@@ -507,11 +513,14 @@ def lockfile(src: SourceText) -> Iterable[object]:
     packages = data.get("package")
     if not isinstance(packages, list):
         return []
-    name_lines = {}
+    # each `[[package]]` entry at its own `name =` line: a lock may list one package twice
+    # (two builds of torch for two platforms), and each entry is judged once, at its line
+    name_lines: dict[str, list[int]] = {}
     for number, line in enumerate(src.lines, 1):
         match = re.match(r'^\s*name\s*=\s*"([^"]+)"', line)
         if match:
-            name_lines.setdefault(str(specs.canonicalize_name(match.group(1))), number)
+            name_lines.setdefault(str(specs.canonicalize_name(match.group(1))), []).append(number)
+    seen: set[tuple[str, str]] = set()
     for package in packages:
         if not isinstance(package, dict):
             continue
@@ -519,6 +528,10 @@ def lockfile(src: SourceText) -> Iterable[object]:
         if not isinstance(pkg, str) or not isinstance(version, str):
             continue
         canonical = str(specs.canonicalize_name(pkg))
-        line = name_lines.get(canonical, 1)
+        lines = name_lines.get(canonical) or [1]
+        line = lines.pop(0) if len(lines) > 1 else lines[0]
+        if (canonical, version.split("+")[0]) in seen:
+            continue  # another build of a version already judged
+        seen.add((canonical, version.split("+")[0]))
         facts.append(VersionDecl(canonical, f"=={version}", src.find_loc(line, pkg), name, resolved=True))
     return facts
