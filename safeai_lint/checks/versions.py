@@ -9,11 +9,12 @@ from typing import Iterable, Iterator
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ..facts import CudaBuild, ImageRef, Location, PackageSource, VersionDecl
+from ..facts import CudaBuild, ImageRef, Location, PackageSource, VersionDecl, Workload
 from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
 from ..sources import specs
+from ..sources.shell import INDEX_VARIABLES
 from . import Check
 
 # Package names (PEP 503) that declare a locked component under another name.
@@ -229,17 +230,38 @@ def _host(url: str) -> str:
     return _normal_url(url).split("/", 1)[0].split("@")[-1]
 
 
+_REMOTE = re.compile(r"^(?:[a-z0-9]+\+)?[a-z][a-z0-9+.-]*://", re.I)
+
+
+def _remote(url: str) -> bool:
+    """A URL that reaches another machine: not `file:` URLs or paths (`../pkg`, `./wheels`),
+    which name the project's own files."""
+    return bool(_REMOTE.match(url)) and not url.lower().startswith(("file:", "git+file:"))
+
+
+def _sources(project: Project) -> Iterator[PackageSource]:
+    yield from project.all(PackageSource)
+    seen: set[Location] = set()
+    for workload in project.all(Workload):  # PIP_INDEX_URL and kin set for a container
+        for env in (e for c in workload.containers for e in c.env):
+            option = INDEX_VARIABLES.get(env.name)
+            if option and env.value and "$" not in env.value and env.location not in seen:
+                seen.add(env.location)
+                for url in env.value.split():
+                    yield PackageSource(url, option, env.location)
+
+
 def check_indexes(project: Project, policy: Policy) -> Iterator[Finding]:
     allowed = [_normal_url(u) for u in policy.get("allowed-indexes") or ()]
     hosts = {_host(u) for u in allowed}
-    for source in project.all(PackageSource):
+    for source in _sources(project):
         url = source.url
+        if source.option != "--trusted-host" and not _remote(url):
+            continue  # a local folder or file: the project's own code
         if source.option == "--trusted-host":
             if _host(url) not in hosts:
                 yield Finding("SAI105", f"`--trusted-host {url}` turns off TLS checks for a host outside the allowed indexes", source.location)
             continue
-        if source.option == "--find-links" and "://" not in url:
-            continue  # a local wheel folder
         normal = _normal_url(url)
         if any(normal == a or normal.startswith(a + "/") for a in allowed):
             if "://" in url and not url.lower().startswith("http") and source.option == "url-requirement":

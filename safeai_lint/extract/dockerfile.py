@@ -12,7 +12,7 @@ from ..sources import specs
 from ..sources.base import SourceText
 from ..sources.dockerfile import DockerfileModel, Instruction, Stage, dockerfile, run_commands
 from ..sources.image_ref import invalid_reason
-from ..sources.shell import Install, package_installs, split_commands
+from ..sources.shell import INDEX_VARIABLES, Install, package_installs, split_commands
 from .images import placeholder_reason
 
 SURFACE = "dockerfile"
@@ -44,6 +44,7 @@ def extract(src: SourceText) -> Iterator[object]:
                 yield from _run(src, stage, instr, final, known)
             elif instr.cmd in ("ENV", "ARG"):
                 yield from _variable_versions(src, instr)
+                yield from _index_variables(src, instr)
 
 
 # --- FROM ---------------------------------------------------------------------------------
@@ -70,7 +71,7 @@ def _images(src: SourceText, model: DockerfileModel) -> Iterator[ImageRef]:
 
 # --- RUN installs ---------------------------------------------------------------------------
 
-_INSTALL_WORD = re.compile(r"\b(?:install|add|create)\b")
+_INSTALL_WORD = re.compile(r"\b(?:install|add|create|config)\b")
 _KNOWN_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -188,12 +189,29 @@ def _versions(inst: Install, loc: Location) -> Iterator[object]:
 # --- version variables ----------------------------------------------------------------------
 
 
-def _variable_versions(src: SourceText, instr: Instruction) -> Iterator[VersionDecl]:
+def _pairs(instr: Instruction) -> list[tuple[str, str]]:
     if instr.cmd == "ENV":
-        pairs = list(zip(instr.args[0::2], instr.args[1::2]))
-    else:
-        pairs = [(n, v) for n, eq, v in (w.partition("=") for w in instr.args) if eq]
-    for name, value in pairs:
+        return list(zip(instr.args[0::2], instr.args[1::2]))
+    return [(n, v) for n, eq, v in (w.partition("=") for w in instr.args) if eq]
+
+
+def _index_variables(src: SourceText, instr: Instruction) -> Iterator[object]:
+    """`ENV PIP_INDEX_URL=…` / `ARG PIP_EXTRA_INDEX_URL=…`: pip and uv read them in every
+    later RUN (a build arg is in the environment of RUN too)."""
+    for name, value in _pairs(instr):
+        option = INDEX_VARIABLES.get(name)
+        if option is None or "$" in value:
+            continue
+        for url in value.strip("\"'").split():
+            loc = src.find_loc(instr.start_line, url, instr.end_line)
+            yield PackageSource(url, option, loc)
+            cuda = specs.cuda_of_build(url) if "/whl/" in url else None
+            if cuda:
+                yield CudaBuild("torch", cuda, loc, SURFACE)
+
+
+def _variable_versions(src: SourceText, instr: Instruction) -> Iterator[VersionDecl]:
+    for name, value in _pairs(instr):
         if name not in VERSION_VARIABLES or (instr.cmd == "ARG" and name in ENV_ONLY):
             continue
         yield from _version_variable(src, name, value.strip("\"'"), instr.start_line)

@@ -280,12 +280,19 @@ class _Sections:
         return 1, len(self.src.lines)
 
     def string_line(self, table: str, value: str) -> int:
-        first, last = self.span(table)
-        for number in range(first, last + 1):
-            text = self.src.line_text(number)
-            if f'"{value}"' in text or f"'{value}'" in text:
-                return number
-        return first
+        """The line of a string value in `table`, in any of its entries (`[[array]]` tables
+        repeat one header)."""
+        spans = [self._span_at(i) for i, (_, name) in enumerate(self.headers) if name == table] or [self.span(table)]
+        for first, last in spans:
+            for number in range(first, last + 1):
+                text = self.src.line_text(number)
+                if f'"{value}"' in text or f"'{value}'" in text:
+                    return number
+        return spans[0][0]
+
+    def _span_at(self, i: int) -> tuple[int, int]:
+        end = self.headers[i + 1][0] - 1 if i + 1 < len(self.headers) else len(self.src.lines)
+        return self.headers[i][0], end
 
     def key_line(self, table: str, key: str) -> int:
         first, last = self.span(table)
@@ -368,22 +375,34 @@ def pyproject(src: SourceText) -> Iterable[object]:
             for name, body in group.items():
                 if isinstance(body, dict):
                     facts += _poetry_deps(src, sections, f"tool.poetry.group.{name}.dependencies", body.get("dependencies"))
-        for source in poetry.get("source") or []:
+        for source in poetry.get("source") or [] if isinstance(poetry.get("source"), list) else []:
             if isinstance(source, dict) and isinstance(source.get("url"), str):
-                facts.append(PackageSource(source["url"], "--extra-index-url", src.find_loc(sections.string_line("tool.poetry.source", source["url"]), source["url"])))
+                facts += _index_url(src, source["url"], sections.string_line("tool.poetry.source", source["url"]), "--extra-index-url")
     pdm = tool.get("pdm") if isinstance(tool.get("pdm"), dict) else {}
     for values in (pdm.get("dev-dependencies") or {}).values() if isinstance(pdm.get("dev-dependencies"), dict) else ():
         facts += _dep_strings(src, sections, "tool.pdm.dev-dependencies", values, "pyproject")
     for source in pdm.get("source") or [] if isinstance(pdm.get("source"), list) else []:
         if isinstance(source, dict) and isinstance(source.get("url"), str):
-            facts.append(PackageSource(source["url"], "--extra-index-url", src.find_loc(sections.string_line("tool.pdm.source", source["url"]), source["url"])))
+            facts += _index_url(src, source["url"], sections.string_line("tool.pdm.source", source["url"]), "--extra-index-url")
     uv = tool.get("uv") if isinstance(tool.get("uv"), dict) else {}
     for key in ("constraint-dependencies", "override-dependencies", "dev-dependencies"):
         facts += _dep_strings(src, sections, "tool.uv", uv.get(key), "pyproject")
     for index in uv.get("index") or [] if isinstance(uv.get("index"), list) else []:
         if isinstance(index, dict) and isinstance(index.get("url"), str):
-            facts.append(PackageSource(index["url"], "--extra-index-url", src.find_loc(sections.string_line("tool.uv.index", index["url"]), index["url"])))
+            facts += _index_url(src, index["url"], sections.string_line("tool.uv.index", index["url"]), "--extra-index-url")
+    for key, option in (("index-url", "--index-url"), ("extra-index-url", "--extra-index-url"), ("find-links", "--find-links")):
+        values = uv.get(key)
+        for url in [values] if isinstance(values, str) else values if isinstance(values, list) else []:
+            if isinstance(url, str):
+                facts += _index_url(src, url, sections.string_line("tool.uv", url), option)
     return facts
+
+
+def _index_url(src: SourceText, url: str, line: int, option: str) -> list[object]:
+    """An index a project file names, and the CUDA build a PyTorch wheel index carries."""
+    loc = src.find_loc(line, url)
+    cuda = specs.cuda_of_build(url) if "/whl/" in url else None
+    return [PackageSource(url, option, loc), *([CudaBuild("torch", cuda, loc, "pyproject")] if cuda else [])]
 
 
 def pipfile(src: SourceText) -> Iterable[object]:
