@@ -185,6 +185,8 @@ class ImageRef(_Frozen):
     then `unresolved` says why: an ARG without default, a template placeholder).
     `surface`: "dockerfile", "kubernetes", "compose", "kserve". `stage` is the Dockerfile
     stage index (or -1); `final` is True for the final stage or any non-Dockerfile image.
+    `variables` names the build args the reference was built from, through other args too
+    (`ARG BASE=python:${PYTHON_VERSION}-slim` then `FROM ${BASE}`: BASE and PYTHON_VERSION).
     """
 
     reference: str
@@ -194,6 +196,7 @@ class ImageRef(_Frozen):
     unresolved: str = ""
     stage: int = -1
     final: bool = True
+    variables: tuple[str, ...] = ()
 
 
 @fact

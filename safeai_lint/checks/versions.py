@@ -92,8 +92,9 @@ def _judge(specifier: str, lock: str) -> str | None:
     return None
 
 
-# `FROM python:${PYTHON_VERSION}-slim`: the version is declared (and reported) on the ARG
-# line that sets PYTHON_VERSION; the FROM line would report the same declaration twice.
+# `FROM python:${PYTHON_VERSION}-slim`, or `FROM ${BASE}` with `ARG BASE=python:${PYTHON_VERSION}`:
+# the version is declared (and reported) on the ARG line that sets PYTHON_VERSION; each FROM
+# would report the same declaration again.
 _PYTHON_VERSION_ARG = re.compile(r"\$\{?PYTHON_VERSION\b")
 
 
@@ -112,7 +113,7 @@ def _image_versions(images: Iterable[ImageRef]) -> Iterator[VersionDecl | CudaBu
         repo, tag, loc = name.familiar, name.tag, ref.location
         if repo == "python":
             match = specs.release(tag)
-            if match and not _PYTHON_VERSION_ARG.search(ref.written.rpartition(":")[2]):
+            if match and "PYTHON_VERSION" not in ref.variables and not _PYTHON_VERSION_ARG.search(ref.written.rpartition(":")[2]):
                 yield VersionDecl("python", specs.exact_or_prefix(tag.split("-")[0]), loc, "image tag")
         elif repo in ("nvidia/cuda", "nvcr.io/nvidia/cuda"):
             if specs.release(tag):

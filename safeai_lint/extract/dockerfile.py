@@ -51,6 +51,7 @@ def extract(src: SourceText) -> Iterator[object]:
 
 
 def _images(src: SourceText, model: DockerfileModel) -> Iterator[ImageRef]:
+    raw_args = _raw_global_args(model)
     for stage in model.stages:
         if stage.parent >= 0 or stage.scratch or not stage.base:
             continue
@@ -66,7 +67,38 @@ def _images(src: SourceText, model: DockerfileModel) -> Iterator[ImageRef]:
             shown = stage.base if stage.base == stage.base_resolved else f"{stage.base} (= {stage.base_resolved})"
             src.problem("SAI001", f"invalid image reference in FROM {shown}: {invalid}", loc.line, loc.column)
             continue
-        yield ImageRef(stage.base_resolved, stage.base, loc, SURFACE, stage=stage.index, final=final)
+        used = _variables_used(stage.base, raw_args)
+        yield ImageRef(stage.base_resolved, stage.base, loc, SURFACE, stage=stage.index, final=final, variables=used)
+
+
+_VAR_NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _raw_global_args(model: DockerfileModel) -> dict[str, str]:
+    """Global ARG defaults as written, before substitution."""
+    out: dict[str, str] = {}
+    for instr in model.instructions:
+        if instr.cmd == "FROM":
+            break
+        if instr.cmd == "ARG":
+            for word in instr.args:
+                name, eq, default = word.partition("=")
+                if eq:
+                    out[name] = default
+    return out
+
+
+def _variables_used(text: str, raw_args: Mapping[str, str]) -> tuple[str, ...]:
+    """The build args `text` refers to, directly or through the defaults of other args."""
+    found: list[str] = []
+    pending = [text]
+    while pending and len(found) < 64:
+        for match in _VAR_NAME.finditer(pending.pop()):
+            name = match.group(1)
+            if name not in found:
+                found.append(name)
+                pending.append(raw_args.get(name, ""))
+    return tuple(found)
 
 
 # --- RUN installs ---------------------------------------------------------------------------
@@ -107,8 +139,11 @@ class _Tokens:
         # looked up by its package name instead
         self.block = "\n".join(src.line_text(n) for n in range(instr.start_line, instr.end_line + 1))
 
-    def find(self, word: str) -> Location:
-        pattern = re.compile(r"(?<![\w.=/-])" + re.escape(word) + r"(?![\w.=<>~!-])")
+    def find(self, word: str, name_only: bool = False) -> Location:
+        """The next place `word` is written; with `name_only`, a package name that may be
+        followed by its version (`torch` in `torch==${TORCH_VERSION}`)."""
+        end = r"(?![\w.-])" if name_only else r"(?![\w.=<>~!-])"
+        pattern = re.compile(r"(?<![\w.=/-])" + re.escape(word) + end)
         for number in range(self.line, self.instr.end_line + 1):
             text = self.src.line_text(number)
             match = pattern.search(text, self.col if number == self.line else 0)
@@ -124,19 +159,32 @@ def _run(src: SourceText, stage: Stage, instr: Instruction, final: bool, known: 
         return  # most RUNs install nothing: skip the shell splitting
     text = _substitute(text, known)
     tokens = _Tokens(src, instr)
+    seen: set[tuple[str, str, str, str]] = set()
     for argv in split_commands(text):
         installs = package_installs(argv)
         if not installs:
             continue
         packages = [i.package for i in installs if not i.option]
         for inst in installs:
+            key = (inst.manager, inst.package, inst.spec, inst.option)
+            if key in seen:
+                continue  # the same install in both branches of an if/else: one install
+            seen.add(key)
             first_word = inst.raw.split(" ")[-1] if inst.option and " " in inst.raw else inst.raw
-            loc = tokens.find(first_word if first_word in tokens.block else first_word.split("=")[0].split("[")[0])
+            # a word changed by variable substitution is not written as such in the file
+            built = first_word not in tokens.block or "$" in first_word
+            loc = tokens.find(first_word) if not built else tokens.find(_bare_name(first_word), name_only=True)
             if inst.option:
                 yield from _option(inst, packages, loc)
                 continue
-            yield PackageInstall(inst.manager, inst.package, inst.spec, loc, SURFACE, stage.index, final)
+            if not built or (_bare_name(first_word) in tokens.block and "$" not in inst.package):
+                # a package whose name is built from variables (`python${PY}-dev`) is not judged
+                yield PackageInstall(inst.manager, inst.package, inst.spec, loc, SURFACE, stage.index, final)
             yield from _versions(inst, loc)
+
+
+def _bare_name(word: str) -> str:
+    return re.split(r"[=<>~!\[;@ ]", word, maxsplit=1)[0]
 
 
 def _option(inst: Install, packages: list[str], loc: Location) -> Iterator[object]:
