@@ -415,7 +415,7 @@ def lint(
     project = Project(results)
     raw: list[Finding] = []
     for res in results:
-        raw.extend(Finding(d.rule, d.message, d.location) for d in res.diagnostics)
+        raw.extend(Finding(d.rule, d.message, d.location, d.level) for d in res.diagnostics)
         raw.extend(Finding("SAI003", b.message, b.location) for b in res.facts if isinstance(b, suppress.BadSuppression))
     for check in checks:
         raw.extend(check.run(project, config.policy))

@@ -775,6 +775,7 @@ class Diagnostic(_Frozen):
     rule: str
     message: str
     location: Location
+    level: str = ""  # "" = the rule's level; "note" when the cause is the environment
 
 
 @fact

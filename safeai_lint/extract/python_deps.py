@@ -213,6 +213,10 @@ def _requirements(src: SourceText) -> Iterable[object]:
     facts = []
     for bad in parsed.invalid_lines:
         first = str(bad.error_message).strip().splitlines()[0] if bad.error_message else "cannot be parsed"
+        recovered = _with_global_options(src, bad, first)
+        if recovered is not None:
+            facts.extend(recovered)
+            continue
         src.problem("SAI001", f"invalid requirement line: {first}", bad.line_number or 1)
     for option in parsed.options:
         for key, flag in _INDEX_OPTIONS.items():
@@ -236,6 +240,22 @@ def _requirements(src: SourceText) -> Iterable[object]:
             continue  # `-e .`, local folders and wheel files are the project's own code
         facts.extend(_requirement_facts(src, req.req, _name_loc(src, line, req.req.name, end), "requirements"))
     return facts
+
+
+def _with_global_options(src: SourceText, bad: Any, error: str) -> list[object] | None:
+    """A requirement followed by global options (`jax[tpu]==0.4.36 --pre`): pip installs the
+    requirement and ignores the options there (it keeps only per-requirement ones such as
+    `--hash`), so the line is valid; pip-requirements-parser rejects it. None for other errors."""
+    line = getattr(getattr(bad, "requirement_line", None), "line", None)
+    if not error.startswith("Invalid global options") or not isinstance(line, str):
+        return None
+    text = re.split(r"\s+-", line.strip(), maxsplit=1)[0]
+    try:
+        req = _requirement(text)
+    except InvalidRequirement:
+        return None
+    number = bad.line_number or 1
+    return list(_requirement_facts(src, req, _name_loc(src, number, req.name, number + line.count("\n")), "requirements"))
 
 
 # --- TOML surfaces ------------------------------------------------------------------------

@@ -84,10 +84,10 @@ class SourceText:
                 return Location(self.rel, number, col + 1, number, col + 1 + len(needle))
         return self.line_loc(line)
 
-    def problem(self, rule: str, message: str, line: int = 1, column: int = 1) -> None:
+    def problem(self, rule: str, message: str, line: int = 1, column: int = 1, level: str = "") -> None:
         if rule == "SAI001" and self.kind in ("yaml", "json") and "{{" in self.line_text(line):
             return  # a template's placeholder value (`{{ .Values.x }}`), not broken input
-        self.diagnostics.append(Diagnostic(rule, message, self.line_loc(line, column)))
+        self.diagnostics.append(Diagnostic(rule, message, self.line_loc(line, column), level))
 
     # --- parse trees (each built once) ----------------------------------------------------
     def yaml_documents(self) -> list[Any]:
