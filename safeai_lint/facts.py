@@ -599,6 +599,16 @@ class TokenizerCall(_Frozen):
 
 
 @fact
+class OfflineCode(_Frozen):
+    """A Python module that works on models offline - trains, quantizes, merges LoRA adapters,
+    exports or saves them - rather than serving them: the Python serving rules (SAI503, SAI601)
+    do not judge it. `reason` names the evidence (`.merge_and_unload()`, `import datasets`)."""
+
+    reason: str
+    location: Location
+
+
+@fact
 class TokenCountCheck(_Frozen):
     """Evidence that a module counts tokens itself: tiktoken encoding, or a `len()` of token
     ids compared with something."""
