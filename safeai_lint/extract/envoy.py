@@ -13,7 +13,8 @@ from typing import Any, Iterable, Iterator
 from ..facts import CircuitBreaker, RateLimit, RetryPolicy, Route, Timeout
 from ..sources.base import SourceText
 from ..sources.yaml import YList, YMap
-from .mesh import as_list, as_map, attempts, dig, key_loc, scalar, seconds
+from ..sources.yaml import as_list, as_map
+from .yaml_values import attempts, dig, key_loc, scalar, seconds
 
 
 def envoy_bootstrap(src: SourceText) -> Iterable[object]:

@@ -15,8 +15,8 @@ from typing import Iterable, Iterator
 from ..facts import BodySizeLimit, Location, RateLimit, RetryPolicy, Timeout
 from ..policy import parse_duration
 from ..sources.base import SourceText
-from ..sources.yaml import YMap
-from .mesh import as_list, as_map, attempts, dig, k8s_objects, key_loc, nginx_size, scalar
+from ..sources.yaml import YMap, as_list, as_map
+from .yaml_values import attempts, dig, k8s_objects, key_loc, nginx_size, scalar
 
 RATE_PLUGINS = ("rate-limiting", "rate-limiting-advanced")
 GLOBAL = "*"
