@@ -14,8 +14,12 @@ from typing import Iterable, Iterator
 from ..facts import CircuitBreaker, Location, RetryPolicy, Timeout
 from ..sources.base import SourceText
 from ..sources.python import PythonModule, module, node_loc, source_segment
+from .python_code import target_key
+from .python_urls import UrlReader, session_of
 
-INFERENCE_PATH = re.compile(r"/(v1/chat/completions|v1/completions|v1/embeddings|generate|predict|infer)\b")
+# Folders of load generators and benchmarks: their HTTP calls measure a service, they are not
+# its clients, so their timeouts are not judged (SAI404).
+CLIENT_TOOLING = re.compile(r"(^|/)(load_?tests?|loadtests?|load-tests?|benchmarks?|bench|perf|locust)/", re.I)
 TENACITY = {"retry", "Retrying", "AsyncRetrying"}
 HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
 OPENAI_CLIENTS = {"OpenAI", "AsyncOpenAI", "AzureOpenAI", "AsyncAzureOpenAI"}
@@ -41,7 +45,10 @@ def python_resilience(src: SourceText) -> Iterable[object]:
     mod = module(src)
     if mod is None:
         return []
-    return list(_Reader(src, mod).facts())
+    facts = list(_Reader(src, mod).facts())
+    if CLIENT_TOOLING.search(src.rel):
+        return [f for f in facts if not isinstance(f, Timeout)]
+    return facts
 
 
 def _const(node: ast.AST | None) -> object:
@@ -76,13 +83,18 @@ def _name(node: ast.AST) -> str:
 class _Reader:
     def __init__(self, src: SourceText, mod: PythonModule) -> None:
         self.src, self.mod = src, mod
-        self.consts: dict[str, str] = {}
-        for stmt in mod.tree.body:
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                text = self._text(stmt.value)
-                if text:
-                    self.consts[stmt.targets[0].id] = text
+        self.urls = UrlReader(mod)
         self.request_timeouts = False  # per-request timeout= on SDK calls overrides the client default
+        # calls made through a session without their own timeout=: judged with the session's
+        sessions = self.urls.sessions()
+        self.through: dict[int, list[tuple[tuple[str, ...], bool]]] = {}
+        for call in mod.of(ast.Call) if sessions else ():
+            func = call.func  # type: ignore[attr-defined]
+            if not (isinstance(func, ast.Attribute) and func.attr in HTTP_VERBS):
+                continue
+            session = session_of(sessions, target_key(func.value), call.lineno)  # type: ignore[attr-defined]
+            if session is not None and not any(k.arg in ("timeout", None) for k in call.keywords):  # type: ignore[attr-defined]
+                self.through.setdefault(id(session.ctor), []).append(self.urls.url(call, func.attr))  # type: ignore[arg-type]
 
     def loc(self, node: ast.AST) -> Location:
         return node_loc(self.src, node)
@@ -140,6 +152,8 @@ class _Reader:
             yield from self.http_client(node, "httpx", 5.0)
         elif top == "aiohttp" and last == "ClientSession":
             yield from self.http_client(node, "aiohttp", 300.0)
+        elif q in ("requests.Session", "requests.sessions.Session") and id(node) in self.through:
+            yield from self.http_client(node, "requests", math.inf)
         elif top == "aiohttp" and last == "request":
             yield from self.http_call(node, "aiohttp", 300.0, "request")
         elif not q and isinstance(node.func, ast.Attribute):
@@ -328,25 +342,8 @@ class _Reader:
         return None
 
     # --- HTTP calls -------------------------------------------------------------------------
-    def _text(self, node: ast.AST | None) -> str:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return node.value
-        if isinstance(node, ast.JoinedStr):
-            return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}" for v in node.values)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return self._text(node.left) + self._text(node.right)
-        if isinstance(node, ast.Name):
-            return self.consts.get(node.id, "")
-        return ""
-
     def _url(self, node: ast.Call, verb: str) -> tuple[tuple[str, ...], bool]:
-        kw = {k.arg: k.value for k in node.keywords if k.arg}
-        arg = kw.get("url") or kw.get("base_url")
-        if arg is None and node.args:
-            arg = node.args[1] if verb in ("request", "stream") and len(node.args) > 1 else node.args[0]
-        text = self._text(arg)
-        host = re.match(r"^\w+://([^/:?{}]+)", text)
-        return ((host.group(1),) if host else ()), bool(INFERENCE_PATH.search(text))
+        return self.urls.url(node, verb)
 
     def http_call(self, node: ast.Call, lib: str, default: float | None, verb: str) -> Iterator[Timeout]:
         if any(k.arg is None for k in node.keywords):
@@ -368,6 +365,8 @@ class _Reader:
         if any(k.arg is None for k in node.keywords):
             return
         targets, ai = self._url(node, "client") if any(k.arg == "base_url" for k in node.keywords) else ((), False)
+        for hosts, inference in self.through.get(id(node), ()):  # the calls made through it
+            targets, ai = targets + hosts, ai or inference
         timeout = next((k.value for k in node.keywords if k.arg == "timeout"), None)
         if timeout is None:
             yield Timeout(lib, default, self.loc(node), targets, ai, note=f"{lib} defaults timeout to {default:g} s")
