@@ -81,6 +81,8 @@ def _destination_rule(src: SourceText, obj: YMap) -> Iterator[object]:
     policies += [as_map(dig(s, "trafficPolicy")) for s in as_list(spec.get("subsets"))]
     for policy in list(policies):
         policies += [as_map(p) for p in as_list(dig(policy, "portLevelSettings"))]
+    if host:  # the traffic policy of this host: where its breaker belongs (SAI405)
+        yield Route("destinationrule", key_loc(src, spec, "host"), (), (host,), _namespace(obj))
     for policy in policies:
         if policy is None or not isinstance(policy.get("outlierDetection"), YMap):
             continue
