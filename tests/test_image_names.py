@@ -77,3 +77,17 @@ def test_a_template_that_parses_as_yaml_gets_no_sai001_for_its_placeholders(repo
     result = repo({"templates/deployment.yaml": deployment, "broken.yaml": pod("x:1", "      resources: {limits: {memory: 12ZZ}}\n")})
     assert not any(f.rule == "SAI001" and f.location.path == "templates/deployment.yaml" for f in result.findings)
     assert ("SAI001", "broken.yaml", 9) in hits(result)
+
+
+def test_an_envsubst_placeholder_value_is_not_broken_input(repo):
+    result = repo({"deploy.yaml": pod("nvcr.io/nvidia/tritonserver:24.01-py3" + DIGEST, extra=(
+        "      resources:\n        limits:\n          nvidia.com/gpu: ${ACCELERATOR_QUANTITY}\n"
+        "          memory: 12ZZ\n"
+    ))})
+    assert hits(result, "SAI001") == {("SAI001", "deploy.yaml", 12)}
+
+
+def test_a_from_made_invalid_by_an_empty_build_arg_is_unresolved(repo):
+    result = repo({"Dockerfile": "ARG WINDOWS_VERSION=\nFROM mcr.microsoft.com/windows/servercore:${WINDOWS_VERSION}\n"
+                                 "FROM spack/rockylinux8:sha256:" + "c" * 64 + "\n"})
+    assert hits(result) == {("SAI206", "Dockerfile", 2), ("SAI001", "Dockerfile", 3)}

@@ -68,3 +68,13 @@ def test_a_module_that_counts_tokens_by_shape_or_numel_is_not_flagged(repo):
     other = TOKENIZE.replace("    return tok(prompt)\n", "    if prompt.shape[-1] > 4096:\n        raise ValueError\n    return tok(prompt)\n")
     result = repo({"shape.py": shape, "numel.py": numel, "other.py": other, **SERVICE})
     assert hits(result, "SAI503") == {("SAI503", "other.py", 8)}  # the shape of the text is no token count
+
+
+def test_a_web_app_beside_a_model_or_tokenizer_load_is_an_inference_service(repo):
+    app = "from fastapi import FastAPI\nfrom ray import serve\napp = FastAPI()\n"
+    result = repo({
+        "serve.py": app + TOKENIZE.replace("from transformers", "\nfrom transformers"),
+        "web/pyproject.toml": '[project]\nname = "web"\n', "web/app.py": app,
+        "tools/pyproject.toml": '[project]\nname = "tools"\n', "tools/tokens.py": TOKENIZE,
+    })
+    assert hits(result, "SAI503") == {("SAI503", "serve.py", 10)}  # tools/ holds no web app

@@ -63,6 +63,10 @@ def _images(src: SourceText, model: DockerfileModel) -> Iterator[ImageRef]:
             yield ImageRef("", stage.base, loc, SURFACE, unresolved=why, stage=stage.index, final=final)
             continue
         invalid = invalid_reason(stage.base_resolved)
+        if invalid and "$" in stage.base:  # `ARG V=` then `FROM img:${V}`: given at build time
+            yield ImageRef("", stage.base, loc, SURFACE, unresolved="a build arg it uses is empty by default, so the "
+                           "image is only known at build time", stage=stage.index, final=final)
+            continue
         if invalid:
             shown = stage.base if stage.base == stage.base_resolved else f"{stage.base} (= {stage.base_resolved})"
             src.problem("SAI001", f"invalid image reference in FROM {shown}: {invalid}", loc.line, loc.column)

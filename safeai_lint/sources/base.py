@@ -3,9 +3,13 @@ by every extractor) and the problems found while parsing."""
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Any
 
 from ..facts import Diagnostic, Location
+
+# Template markers a value can hold: Go/Helm/Jinja `{{ ... }}`, envsubst `${NAME}`.
+_PLACEHOLDER = re.compile(r"\{\{|\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 class SourceText:
@@ -85,8 +89,8 @@ class SourceText:
         return self.line_loc(line)
 
     def problem(self, rule: str, message: str, line: int = 1, column: int = 1, level: str = "") -> None:
-        if rule == "SAI001" and self.kind in ("yaml", "json") and "{{" in self.line_text(line):
-            return  # a template's placeholder value (`{{ .Values.x }}`), not broken input
+        if rule == "SAI001" and self.kind in ("yaml", "json") and _PLACEHOLDER.search(self.line_text(line)):
+            return  # a template's placeholder value (`{{ .Values.x }}`, envsubst `${X}`), not broken input
         self.diagnostics.append(Diagnostic(rule, message, self.line_loc(line, column), level))
 
     # --- parse trees (each built once) ----------------------------------------------------
