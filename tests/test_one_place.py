@@ -68,3 +68,24 @@ def test_a_pin_built_from_a_build_arg_is_reported_at_its_own_line(repo):
         "        torchvision==0.22.0\n"
     )})
     assert hits(result, "SAI101") == {("SAI101", "Dockerfile", 5)}
+
+
+def test_a_json_argument_is_one_word_and_the_model_flag_is_still_read(repo):
+    result = repo({"pod.yaml": f"""\
+apiVersion: v1
+kind: Pod
+metadata: {{name: vllm}}
+spec:
+  containers:
+    - name: vllm
+      image: vllm/vllm-openai:v0.6.3{DIGEST}
+      command: ["python3", "-m", "vllm.entrypoints.openai.api_server"]
+      args:
+        - --limit_mm_per_prompt
+        - '{{"image": 5}}'
+        - --model=meta-llama/Llama-4-Scout-17B-16E
+        - --max-model-len=4096
+"""})
+    assert [f.message.split(" unquantized")[0] for f in result.findings if f.rule == "SAI601"] == \
+        ["vLLM serves 'meta-llama/Llama-4-Scout-17B-16E'"]
+    assert hits(result, "SAI601") == {("SAI601", "pod.yaml", 12)}

@@ -149,7 +149,9 @@ def expand_words(src: SourceText | None, words: Sequence[Word]) -> list[Word]:
                     out.extend(split_script(src, script, sloc))
                     out.append((";", sloc))
                 return out
-        if len(text.split()) > 1 or "&&" in text or "||" in text or ";" in text:  # whitespace inside
+        if text.lstrip().startswith(("{", "[")):  # a JSON argument is one word, never split
+            out.append((text, loc))
+        elif len(text.split()) > 1 or "&&" in text or "||" in text or ";" in text:  # whitespace inside
             out.extend(split_script(src, text, loc))
         else:
             out.append((text, loc))
