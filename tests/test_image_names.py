@@ -91,3 +91,8 @@ def test_a_from_made_invalid_by_an_empty_build_arg_is_unresolved(repo):
     result = repo({"Dockerfile": "ARG WINDOWS_VERSION=\nFROM mcr.microsoft.com/windows/servercore:${WINDOWS_VERSION}\n"
                                  "FROM spack/rockylinux8:sha256:" + "c" * 64 + "\n"})
     assert hits(result) == {("SAI206", "Dockerfile", 2), ("SAI001", "Dockerfile", 3)}
+
+
+def test_broken_yaml_on_a_line_with_a_placeholder_is_still_reported(repo):
+    result = repo({"deploy.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: ${NAME}\nspec: {}\n"})
+    assert {h for h in hits(result) if h[0] in ("SAI001", "SAI002")} == {("SAI001", "deploy.yaml", 3)}
