@@ -96,3 +96,8 @@ def test_a_from_made_invalid_by_an_empty_build_arg_is_unresolved(repo):
 def test_broken_yaml_on_a_line_with_a_placeholder_is_still_reported(repo):
     result = repo({"deploy.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: ${NAME}\nspec: {}\n"})
     assert {h for h in hits(result) if h[0] in ("SAI001", "SAI002")} == {("SAI001", "deploy.yaml", 3)}
+
+
+def test_a_from_invalid_through_a_non_empty_arg_is_still_sai001(repo):
+    result = repo({"Dockerfile": "ARG BASE=Bad_Name:1\nFROM ${BASE}\n"})
+    assert hits(result) == {("SAI001", "Dockerfile", 2)}

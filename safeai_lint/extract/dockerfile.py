@@ -63,7 +63,8 @@ def _images(src: SourceText, model: DockerfileModel) -> Iterator[ImageRef]:
             yield ImageRef("", stage.base, loc, SURFACE, unresolved=why, stage=stage.index, final=final)
             continue
         invalid = invalid_reason(stage.base_resolved)
-        if invalid and "$" in stage.base:  # `ARG V=` then `FROM img:${V}`: given at build time
+        empty = [v for v in _variables_used(stage.base, raw_args) if raw_args.get(v, "x").strip("\"'") == ""]
+        if invalid and empty:  # `ARG V=` then `FROM img:${V}`: given at build time
             yield ImageRef("", stage.base, loc, SURFACE, unresolved="a build arg it uses is empty by default, so the "
                            "image is only known at build time", stage=stage.index, final=final)
             continue
