@@ -15,6 +15,7 @@ from ..facts import CircuitBreaker, Location, RetryPolicy, Timeout
 from ..sources.base import SourceText
 from ..sources.python import PythonModule, module, node_loc, source_segment
 from .python_code import target_key
+from .python_retry_loops import retry_loop
 from .python_urls import UrlReader, session_of
 
 # Folders of load generators and benchmarks: their HTTP calls measure a service, they are not
@@ -29,9 +30,6 @@ LANGCHAIN_MODELS = {"ChatOpenAI", "AzureChatOpenAI", "OpenAI", "AzureOpenAI", "C
 BREAKERS = {"pybreaker.CircuitBreaker", "circuitbreaker.circuit", "circuitbreaker.CircuitBreaker",
             "aiobreaker.CircuitBreaker", "purgatory.AsyncCircuitBreakerFactory",
             "purgatory.SyncCircuitBreakerFactory"}
-# Method names that send a request or run inference, whatever the receiver.
-REMOTE_METHODS = {"post", "patch", "request", "create", "acreate", "generate", "agenerate",
-                  "invoke", "ainvoke", "predict", "infer", "completion", "embed", "send", "urlopen"}
 _WAIT_KINDS = {  # tenacity wait strategy -> (backoff kind, has jitter)
     "wait_none": ("none", False), "wait_fixed": ("fixed", False), "wait_incrementing": ("linear", False),
     "wait_exponential": ("exponential", False), "wait_random_exponential": ("exponential", True),
@@ -99,9 +97,6 @@ class _Reader:
     def loc(self, node: ast.AST) -> Location:
         return node_loc(self.src, node)
 
-    def first_line(self, node: ast.AST, word: str) -> Location:
-        return self.src.find_loc(getattr(node, "lineno", 1), word)
-
     # --- dispatch ---------------------------------------------------------------------------
     def facts(self) -> Iterator[object]:
         calls: list[tuple[ast.Call, str]] = []
@@ -115,7 +110,7 @@ class _Reader:
                     elif q in BREAKERS:
                         yield CircuitBreaker("python", self.loc(dec))
             elif isinstance(node, ast.While) and _const(node.test) in (True, 1):
-                yield from self.while_loop(node)
+                yield from retry_loop(self.src, self.mod, node)
             elif isinstance(node, ast.Call):
                 q = self.mod.qualname(node)
                 calls.append((node, q))
@@ -397,84 +392,6 @@ class _Reader:
     def _sdk_imported(self) -> bool:
         return any(v.split(".")[0] in ("openai", "anthropic") for v in self.mod.names.values())
 
-    # --- while True retry loops -------------------------------------------------------------
-    def while_loop(self, loop: ast.While) -> Iterator[RetryPolicy]:
-        body = list(_own_nodes(loop.body))
-        retrying = False
-        for node in body:
-            if not isinstance(node, ast.Try):
-                continue
-            inside = list(_own_nodes(node.body + node.orelse))
-            calls = any(isinstance(c, ast.Call) and self._remote(c) for c in inside)
-            # A retry loop leaves on success; a worker loop that moves on to the next item does not.
-            leaves = any(isinstance(n, (ast.Return, ast.Break)) for n in inside)
-            if calls and leaves and any(not _exits(h.body) for h in node.handlers):
-                retrying = True
-        if not retrying or _bounded(body):
-            return
-        where = self.first_line(loop, "while")
-        yield RetryPolicy("python-loop", where, math.inf, where,
-                          "a `while True:` loop retries the call after every exception with no attempt limit")
-
-    def _remote(self, call: ast.Call) -> bool:
-        q = self.mod.qualname(call)
-        if q.split(".")[0] in ("requests", "httpx", "aiohttp", "openai", "anthropic", "urllib"):
-            return True
-        if isinstance(call.func, ast.Attribute):
-            if call.func.attr in REMOTE_METHODS:
-                return True
-            receiver = _name(call.func.value).lower()
-            return call.func.attr == "get" and any(w in receiver for w in ("session", "client", "http"))
-        return False
-
 
 def _is_tenacity(q: str) -> bool:
     return q.split(".")[0] == "tenacity" and q.rpartition(".")[2] in TENACITY
-
-
-def _own_nodes(stmts: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Nodes of a loop body, not descending into nested loops, functions or classes."""
-    stack: list[ast.AST] = list(stmts)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.While, ast.For, ast.AsyncFor, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                stack.append(child)
-
-
-def _exits(stmts: list[ast.stmt]) -> bool:
-    """Does this block always leave the loop (raise, return, break)?"""
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, (ast.Raise, ast.Return, ast.Break)):
-        return True
-    if isinstance(last, ast.If):
-        return _exits(last.body) and _exits(last.orelse)
-    return False
-
-
-def _bounded(body: list[ast.AST]) -> bool:
-    """Does the loop body stop retrying after a count or a deadline? A counter is a name
-    incremented in the loop and compared in an `if` that raises, returns or breaks."""
-    counters = set()
-    for node in body:
-        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            counters.add(node.target.id)
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp):
-            for target in node.targets:
-                if isinstance(target, ast.Name) and any(isinstance(n, ast.Name) and n.id == target.id for n in ast.walk(node.value)):
-                    counters.add(target.id)
-    for node in body:
-        if not isinstance(node, ast.If):
-            continue
-        exits = any(isinstance(n, (ast.Raise, ast.Return, ast.Break)) for s in node.body + node.orelse for n in ast.walk(s))
-        if not exits:
-            continue
-        for cmp in (n for n in ast.walk(node.test) if isinstance(n, ast.Compare)):
-            names = {n.id for n in ast.walk(cmp) if isinstance(n, ast.Name)}
-            clocks = {_name(n) for n in ast.walk(cmp) if isinstance(n, ast.Call)}
-            if names & counters or clocks & {"time", "monotonic", "perf_counter"}:
-                return True
-    return False
