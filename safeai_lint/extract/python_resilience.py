@@ -15,7 +15,7 @@ from ..facts import CircuitBreaker, Location, RetryPolicy, Timeout
 from ..sources.base import SourceText
 from ..sources.python import PythonModule, module, node_loc, source_segment
 from .python_code import target_key
-from .python_retry_loops import retry_loop
+from .python_retry_loops import callee_name as _name, retry_loop
 from .python_urls import UrlReader, session_of
 
 # Folders of load generators and benchmarks: their HTTP calls measure a service, they are not
@@ -65,17 +65,6 @@ def _number(node: ast.AST | None) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
-
-
-def _name(node: ast.AST) -> str:
-    """The last dotted part of a callee or name (`wait_fixed` in `tenacity.wait_fixed(1)`)."""
-    if isinstance(node, ast.Call):
-        node = node.func
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""
 
 
 class _Reader:

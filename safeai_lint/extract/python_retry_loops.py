@@ -35,8 +35,8 @@ def retry_loop(src: SourceText, mod: PythonModule, loop: ast.While) -> Iterator[
                       "a `while True:` loop retries the call after every exception with no attempt limit")
 
 
-def _name(node: ast.AST) -> str:
-    """The last dotted part of a callee or name."""
+def callee_name(node: ast.AST) -> str:
+    """The last dotted part of a callee or name (`wait_fixed` in `tenacity.wait_fixed(1)`)."""
     if isinstance(node, ast.Call):
         node = node.func
     if isinstance(node, ast.Attribute):
@@ -53,7 +53,7 @@ def _remote(mod: PythonModule, call: ast.Call) -> bool:
     if isinstance(call.func, ast.Attribute):
         if call.func.attr in REMOTE_METHODS:
             return True
-        receiver = _name(call.func.value).lower()
+        receiver = callee_name(call.func.value).lower()
         return call.func.attr == "get" and any(w in receiver for w in ("session", "client", "http"))
     return False
 
@@ -100,7 +100,7 @@ def _bounded(body: list[ast.AST]) -> bool:
             continue
         for cmp in (n for n in ast.walk(node.test) if isinstance(n, ast.Compare)):
             names = {n.id for n in ast.walk(cmp) if isinstance(n, ast.Name)}
-            clocks = {_name(n) for n in ast.walk(cmp) if isinstance(n, ast.Call)}
+            clocks = {callee_name(n) for n in ast.walk(cmp) if isinstance(n, ast.Call)}
             if names & counters or clocks & {"time", "monotonic", "perf_counter"}:
                 return True
     return False
