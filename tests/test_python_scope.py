@@ -78,3 +78,14 @@ def test_a_web_app_beside_a_model_or_tokenizer_load_is_an_inference_service(repo
         "tools/pyproject.toml": '[project]\nname = "tools"\n', "tools/tokens.py": TOKENIZE,
     })
     assert hits(result, "SAI503") == {("SAI503", "serve.py", 10)}  # tools/ holds no web app
+
+
+def test_a_kserve_model_server_is_a_web_app(repo):
+    server = (
+        "import kserve\nfrom transformers import AutoTokenizer\n\n\nclass Tok(kserve.Model):\n"
+        "    def __init__(self):\n        self.tok = AutoTokenizer.from_pretrained('m')\n\n"
+        "    def preprocess(self, payload):\n        return self.tok(payload['text'])\n\n\n"
+        "kserve.ModelServer().start([Tok()])\n"
+    )
+    result = repo({"server.py": server, "offline/pyproject.toml": '[project]\nname = "x"\n', "offline/tok.py": TOKENIZE})
+    assert hits(result, "SAI503") == {("SAI503", "server.py", 10)}

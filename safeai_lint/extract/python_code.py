@@ -36,6 +36,8 @@ _WEB_APPS = {
     "aiohttp.web.Application": "aiohttp",
     "grpc.server": "gRPC",
     "grpc.aio.server": "gRPC",
+    "kserve.ModelServer": "KServe ModelServer",
+    "kserve.model_server.ModelServer": "KServe ModelServer",
 }
 _ENGINES = {"vllm.LLM": "vllm.LLM", "vllm.AsyncLLMEngine": "vLLM engine", "vllm.LLMEngine": "vLLM engine", "sglang.Engine": "sglang.Engine"}
 _METRIC_KINDS = {"Gauge": "gauge", "Counter": "counter", "Histogram": "histogram", "Summary": "summary", "Info": "info", "Enum": "enum"}
