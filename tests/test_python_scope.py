@@ -63,7 +63,7 @@ def stops(stop_sequences, request):
 def test_a_module_that_counts_tokens_by_shape_or_numel_is_not_flagged(repo):
     shape = TOKENIZE.replace("    return tok(prompt)\n", "    ids = tok(prompt, return_tensors='pt').input_ids\n"
                              "    if ids.shape[-1] > 4096:\n        raise ValueError('too long')\n    return ids\n")
-    numel = TOKENIZE.replace("    return tok(prompt)\n", "    enc = tok(prompt, return_tensors='pt')\n"
+    numel = TOKENIZE.replace("    return tok(prompt)\n", "    enc = tok(prompt, return_tensors='pt').to('cuda')\n"
                              "    if enc['input_ids'].numel() > 4096:\n        raise ValueError('too long')\n    return enc\n")
     other = TOKENIZE.replace("    return tok(prompt)\n", "    if prompt.shape[-1] > 4096:\n        raise ValueError\n    return tok(prompt)\n")
     result = repo({"shape.py": shape, "numel.py": numel, "other.py": other, **SERVICE})

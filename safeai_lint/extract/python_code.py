@@ -42,6 +42,8 @@ _WEB_APPS = {
 _ENGINES = {"vllm.LLM": "vllm.LLM", "vllm.AsyncLLMEngine": "vLLM engine", "vllm.LLMEngine": "vLLM engine", "sglang.Engine": "sglang.Engine"}
 _METRIC_KINDS = {"Gauge": "gauge", "Counter": "counter", "Histogram": "histogram", "Summary": "summary", "Info": "info", "Enum": "enum"}
 _TOKENIZER_METHODS = {"encode", "encode_plus", "batch_encode_plus", "apply_chat_template"}
+# Methods that return the same token ids elsewhere (a device, a type, a list).
+_TENSOR_MOVES = {"to", "cuda", "cpu", "numpy", "tolist", "long", "int", "squeeze", "unsqueeze"}
 _BUDGET_NAME = re.compile(r"(?i)(max_(input|prompt|context)_tokens|token_budget)")
 _URL = re.compile(r"^https?://([^/:\s?#]+)")
 
@@ -204,6 +206,8 @@ def _tokenizers(src: SourceText, mod: PythonModule, sc: Scopes, consts: dict[str
             if _tokenizer_method(node, receivers):
                 return True
             func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _TENSOR_MOVES:  # `tok(x).to(device)`
+                return produces_tokens(func.value)
             return isinstance(func, ast.Attribute) and func.attr.startswith("encode") and target_key(func.value) in encodings
         return False
 
