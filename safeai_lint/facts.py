@@ -185,6 +185,8 @@ class ImageRef(_Frozen):
     then `unresolved` says why: an ARG without default, a template placeholder).
     `surface`: "dockerfile", "kubernetes", "compose", "kserve". `stage` is the Dockerfile
     stage index (or -1); `final` is True for the final stage or any non-Dockerfile image.
+    `variables` names the build args the reference was built from, through other args too
+    (`ARG BASE=python:${PYTHON_VERSION}-slim` then `FROM ${BASE}`: BASE and PYTHON_VERSION).
     """
 
     reference: str
@@ -194,6 +196,7 @@ class ImageRef(_Frozen):
     unresolved: str = ""
     stage: int = -1
     final: bool = True
+    variables: tuple[str, ...] = ()
 
 
 @fact
@@ -603,6 +606,16 @@ class TokenizerCall(_Frozen):
 
 
 @fact
+class OfflineCode(_Frozen):
+    """A Python module that works on models offline - trains, quantizes, merges LoRA adapters,
+    exports or saves them - rather than serving them: the Python serving rules (SAI503, SAI601)
+    do not judge it. `reason` names the evidence (`.merge_and_unload()`, `import datasets`)."""
+
+    reason: str
+    location: Location
+
+
+@fact
 class TokenCountCheck(_Frozen):
     """Evidence that a module counts tokens itself: tiktoken encoding, or a `len()` of token
     ids compared with something."""
@@ -779,6 +792,7 @@ class Diagnostic(_Frozen):
     rule: str
     message: str
     location: Location
+    level: str = ""  # "" = the rule's level; "note" when the cause is the environment
 
 
 @fact

@@ -70,7 +70,7 @@ def judge(
     raw: list[Finding] = []
     for res in results:
         if res.path in paths:
-            raw.extend(Finding(d.rule, d.message, d.location) for d in res.diagnostics)
+            raw.extend(Finding(d.rule, d.message, d.location, d.level) for d in res.diagnostics)
             raw.extend(Finding("SAI003", b.message, b.location) for b in res.facts if isinstance(b, suppress.BadSuppression))
     raw.extend(f for f in memo[key] if f.location.path in paths)
     raw = [f for f in raw if f.rule in ran_set]

@@ -8,6 +8,9 @@ from .facts import FileFacts
 
 T = TypeVar("T")
 
+# Files that make their folder a deployable unit of its own (a package or an image build).
+_UNIT_MARKERS = frozenset({"pyproject.toml", "setup.py", "setup.cfg"})
+
 
 class Project:
     """Read-only view of every fact found, so a check can ask for the kinds it judges."""
@@ -27,6 +30,23 @@ class Project:
 
     def paths(self) -> Iterable[str]:
         return (f.path for f in self.files)
+
+    def unit_of(self, path: str) -> str:
+        """The deployable unit a file belongs to: the closest folder above it (or its own)
+        that holds a `pyproject.toml`, `setup.py`, `setup.cfg` or a Dockerfile; "" (the scan
+        root) when none does. Pins are compared only within one unit (SAI104)."""
+        roots = self.derived("unit-roots", None, self._unit_roots)
+        folder = path.rpartition("/")[0]
+        while folder and folder not in roots:
+            folder = folder.rpartition("/")[0]
+        return folder
+
+    def _unit_roots(self) -> frozenset[str]:
+        return frozenset(
+            f.path.rpartition("/")[0]
+            for f in self.files
+            if f.kind == "dockerfile" or f.path.rpartition("/")[2] in _UNIT_MARKERS
+        )
 
     def derived(self, key: str, policy: object, build: Callable[[], T]) -> T:
         """A view computed from the facts and the policy (the AI workloads, the AI services),

@@ -1,4 +1,4 @@
-"""Write rules/policy.json, rules/compat.json and rules/catalog.json (every SAIxxx.yaml, by
+"""Write rules/policy.json, compat.json, official-images.json and catalog.json (every SAIxxx.yaml, by
 id) from the YAML files people edit (--write), or print what they should hold.
 
 Why JSON twins: a scan loads the default policy and the compatibility table on every run, and
@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from safeai_lint.sources.yaml import load_plain, plain  # noqa: E402
 
-NAMES = ("policy", "compat")
+NAMES = ("policy", "compat", "official-images")
 
 
 def twin(name: str) -> str:

@@ -74,10 +74,10 @@ def test_the_fast_rule_index_agrees_with_the_full_catalog():
         assert [line.split(":")[0] for line in head] == ["id", "name", "level"], path.name
 
 
-def test_json_twins_of_the_policy_and_compat_tables_match_their_yaml():
+def test_json_twins_of_the_rule_data_tables_match_their_yaml():
     from safeai_lint.sources.yaml import load_plain, plain
 
-    for name in ("policy", "compat"):
+    for name in ("policy", "compat", "official-images"):
         yaml_data = plain(load_plain((ROOT / "rules" / f"{name}.yaml").read_text(encoding="utf-8")))
         json_data = json.loads((ROOT / "rules" / f"{name}.json").read_text(encoding="utf-8"))
         assert json_data == yaml_data, "run: python scripts/rules_json.py --write"

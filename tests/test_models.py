@@ -4,19 +4,26 @@ from __future__ import annotations
 from conftest import hits, scan
 
 
+# A Python inference service (a web app beside code that generates): Python SAI601 judges only its code.
+SERVICE = {"app.py": "from fastapi import FastAPI\napp = FastAPI()\n\n\ndef answer(model, ids):\n    return model.generate(ids)\n"}
+
+
 def test_half_and_unquantized_seq2seq(tmp_path):
     code = (
         "from transformers import AutoModelForSeq2SeqLM\n"
         "model = AutoModelForSeq2SeqLM.from_pretrained('/m', load_in_8bit=True)\n"
         "model = model.half()\n"
         "other = AutoModelForSeq2SeqLM.from_pretrained(name)\n"
+        "MODEL_ID = 'google/flan-t5-xl'\n"
+        "third = AutoModelForSeq2SeqLM.from_pretrained(MODEL_ID)\n"
     )
-    assert hits(scan(tmp_path, {"m.py": code}), "SAI601") == {("SAI601", "m.py", 3), ("SAI601", "m.py", 4)}
+    # `name` is a variable we cannot read: not judged; MODEL_ID is a module constant: judged
+    assert hits(scan(tmp_path, {"m.py": code, **SERVICE}), "SAI601") == {("SAI601", "m.py", 3), ("SAI601", "m.py", 6)}
 
 
 def test_kwargs_may_hold_quantization(tmp_path):
     code = "from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained('/m', **cfg)\n"
-    assert hits(scan(tmp_path, {"m.py": code}), "SAI601") == set()
+    assert hits(scan(tmp_path, {"m.py": code, **SERVICE}), "SAI601") == set()
 
 
 def test_nim_bf16_profile(tmp_path):
@@ -37,7 +44,7 @@ def test_python_offline_env_and_s3_from_pretrained(tmp_path):
         "llm = LLM(model='org/m-AWQ', max_model_len=4096, gpu_memory_utilization=0.8)\n"
         "m = AutoModelForCausalLM.from_pretrained('s3://bucket/llama', load_in_4bit=True)\n"
     )
-    result = scan(tmp_path, {"s.py": code})
+    result = scan(tmp_path, {"s.py": code, **SERVICE})
     assert hits(result, "SAI603") == set()
     assert hits(result, "SAI602") == {("SAI602", "s.py", 6)}
     assert hits(result, "SAI601") == set()

@@ -7,6 +7,9 @@ from safeai_lint.extract.python_code import extract
 from safeai_lint.facts import MetricExport, TokenBudget, TokenizerCall, WebApp
 from safeai_lint.sources.base import SourceText
 
+# A Python inference service (a web app beside code that generates): SAI503 judges only its code.
+SERVICE = {"app.py": "from fastapi import FastAPI\napp = FastAPI()\n\n\ndef answer(model, ids):\n    return model.generate(ids)\n"}
+
 
 def facts(text: str, path: str = "m.py") -> list[object]:
     return list(extract(SourceText(path, "python", text)))
@@ -64,12 +67,12 @@ tok = AutoTokenizer.from_pretrained("m")
 def f(t):
     return tok(t, truncation=True, max_length=LIMIT)
 """
-    assert hits(scan(tmp_path, {"a.py": code}, select=["SAI503"])) == {("SAI503", "a.py", 5)}
+    assert hits(scan(tmp_path, {"a.py": code, **SERVICE}, select=["SAI503"])) == {("SAI503", "a.py", 5)}
 
 
 def test_tokenizer_from_another_module_is_not_guessed(tmp_path):
     code = "from transformers import pipeline\nfrom .model import tokenizer\n\ndef f(t):\n    return tokenizer(t)\n"
-    assert hits(scan(tmp_path, {"svc/a.py": code}, select=["SAI503"])) == set()
+    assert hits(scan(tmp_path, {"svc/a.py": code, **SERVICE}, select=["SAI503"])) == set()
 
 
 def test_len_of_encoded_ids_in_module_silences_sai503(tmp_path):
@@ -81,7 +84,7 @@ def f(t):
         raise ValueError
     return enc
 """
-    assert hits(scan(tmp_path, {"a.py": code}, select=["SAI503"])) == set()
+    assert hits(scan(tmp_path, {"a.py": code, **SERVICE}, select=["SAI503"])) == set()
 
 
 def test_word_count_is_not_a_token_count(tmp_path):
@@ -92,7 +95,7 @@ def f(t):
         raise ValueError
     return tok(t)
 """
-    assert hits(scan(tmp_path, {"a.py": code}, select=["SAI503"])) == {("SAI503", "a.py", 6)}
+    assert hits(scan(tmp_path, {"a.py": code, **SERVICE}, select=["SAI503"])) == {("SAI503", "a.py", 6)}
 
 
 def test_sai604_grpc_servicer_and_helper_called_by_a_handler(tmp_path):

@@ -7,6 +7,7 @@ nothing else: its registry, tag and digest are unknown, and a guess would be noi
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Any, Iterable, Iterator
 
 from ..facts import ImageRef, PackageInstall
@@ -32,8 +33,14 @@ def _resolved(project: Project) -> Iterator[tuple[ImageRef, ImageName]]:
         if ref.unresolved or not ref.reference:
             continue
         name = parse_image(ref.reference)
-        if name is not None:
+        if name is not None and not _local_build(ref, name):
             yield ref, name
+
+
+def _local_build(ref: ImageRef, image: ImageName) -> bool:
+    """A single-component name that is not a Docker Official Image (`tritonserver`,
+    `collector:v0.1.0`): an image built locally or renamed at deploy time, not a Hub image."""
+    return image.in_library and "/" not in ref.reference.split("@")[0] and not image.official
 
 
 # --- SAI201 -------------------------------------------------------------------------------
@@ -88,12 +95,21 @@ def untrusted(project: Project, policy: Policy) -> Iterator[Finding]:
 # --- SAI202 / SAI203 ------------------------------------------------------------------------
 
 
+# A build date (20260701, 2026-07-01) or a commit hash (6af3d12) in a tag names one build.
+_DATE = re.compile(r"(?<!\d)20\d\d[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
+_COMMIT = re.compile(r"(?<![0-9a-z])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}(?![0-9a-z])")
+
+
 def floating_match(tag: str, entries: Iterable[str]) -> str:
-    """The `floating-tags` entry `tag` matches ("" when none)."""
+    """The `floating-tags` entry `tag` matches ("" when none). A tag that only starts like a
+    floating one (`nightly*`) but names a dated build or a commit (`nightly-20260701-6af3d12`)
+    is pinned."""
     lower = tag.lower()
     for entry in entries:
         e = entry.lower()
-        if (e.endswith("*") and lower.startswith(e[:-1])) or lower == e:
+        if lower == e:
+            return entry
+        if e.endswith("*") and lower.startswith(e[:-1]) and not (_DATE.search(lower) or _COMMIT.search(lower)):
             return entry
     return ""
 
@@ -149,14 +165,18 @@ def unpinned_installs(project: Project, policy: Policy) -> Iterator[Finding]:
 
 def unresolved(project: Project, policy: Policy) -> Iterator[Finding]:
     for ref in project.all(ImageRef):
-        if not ref.unresolved:
-            continue
-        yield Finding(
-            "SAI206",
-            f"image `{ref.written}` cannot be verified: {ref.unresolved}; give the build arg a default or lint the rendered manifest",
-            ref.location,
-            subject=ref.written,
-        )
+        if ref.unresolved:
+            message = f"image `{ref.written}` cannot be verified: {ref.unresolved}; give the build arg a default or lint the rendered manifest"
+        else:
+            image = parse_image(ref.reference) if ref.reference else None
+            if image is None or not _local_build(ref, image):
+                continue
+            message = (
+                f"image `{ref.written}` cannot be verified: `{image.familiar}` names no registry and is not a Docker "
+                "Official Image, so it is a local build or a name replaced at deploy time; push it to an allowed "
+                "registry and reference it by digest"
+            )
+        yield Finding("SAI206", message, ref.location, subject=ref.written)
 
 
 CHECKS = (

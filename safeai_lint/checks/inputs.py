@@ -12,6 +12,7 @@ from ..project import Project
 from . import Check
 from .aiscope import pods_selected_by, serving_workloads
 from .observability import ai_service_name
+from .pyscope import serving_code
 
 
 def check_tokenization(project: Project, policy: Policy) -> Iterable[Finding]:
@@ -19,9 +20,12 @@ def check_tokenization(project: Project, policy: Policy) -> Iterable[Finding]:
     if not isinstance(budget, int) or isinstance(budget, bool):
         return
     counting = {c.location.path for c in project.all(TokenCountCheck)}
+    serving = serving_code(project, policy)
     for call in project.all(TokenizerCall):
         if call.location.path in counting or call.truncation is None:
             continue  # the module counts tokens itself, or truncation is set indirectly
+        if not serving(call.location.path):
+            continue  # not a Python inference service, or training/conversion code
         name = "tokenizer(...)" if call.method == "__call__" else f"tokenizer.{call.method}(...)"
         if not call.truncation:
             message = (f"{name} tokenizes request text without truncation=True (transformers defaults truncation "

@@ -13,6 +13,7 @@ from ..project import Project
 from . import Check
 from ..link import deployed_view
 from .aiscope import cuda_launches, image_repository, matches_ai_image, serving_launches, serving_workloads
+from .pyscope import serving_code
 
 _QUANT_FLAG = {"vllm": "--quantization", "tgi": "--quantize", "sglang": "--quantization", "kserve-hf": "--quantization"}
 _NAMES = {"vllm": "vLLM", "tgi": "TGI", "sglang": "SGLang", "kserve-hf": "KServe's Hugging Face runtime",
@@ -70,12 +71,16 @@ def unquantized(project: Project, policy: Policy) -> Iterator[Finding]:
             yield Finding("SAI601", f"{name} serves {s.model!r} unquantized: no {shown_flag} and the name marks no quantized "
                           f"checkpoint, so it loads the checkpoint's own FP16/BF16 weights (allowed: {shown})",
                           s.model_location or s.location, subject=s.model)
+    serving = serving_code(project, policy)
     for m in project.all(ModelLoad):
+        if not serving(m.location.path):
+            continue  # not a Python inference service, or a script that quantizes/merges/exports
         if m.via == "half":
             yield Finding("SAI601", ".half() converts the model to FP16; load it quantized (BitsAndBytesConfig, GPTQ, AWQ) instead", m.location)
-        elif not m.quantized and not (m.model != UNKNOWN and quantized_name(m.model, policy)):
-            what = f" {m.model!r}" if m.model != UNKNOWN else ""
-            yield Finding("SAI601", f"{m.call}{what} without quantization_config / load_in_4bit / load_in_8bit loads "
+        elif m.model == UNKNOWN:
+            continue  # a model reference we cannot read (a variable) is not judged
+        elif not m.quantized and not quantized_name(m.model, policy):
+            yield Finding("SAI601", f"{m.call} {m.model!r} without quantization_config / load_in_4bit / load_in_8bit loads "
                           "unquantized weights", m.location, subject=m.model)
 
 

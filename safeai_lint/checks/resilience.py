@@ -163,6 +163,11 @@ def breakers(project: Project, policy: Policy) -> Iterator[Finding]:
 def _missing(project: Project, scope: AiScope, covered: set[str], policy_text: str) -> Iterator[Finding]:
     """One finding per AI service without a breaker: at its Service, else its first route."""
     places: dict[str, Location] = {}
+    for route in project.all(Route):  # a DestinationRule of the host is where the breaker goes
+        if route.surface == "destinationrule":
+            for dest in route.destinations:
+                if scope.is_ai(dest, derived=False):
+                    places.setdefault(_label(dest), route.location)
     for svc in project.all(Service):
         if scope.is_ai(svc.name, derived=False):
             places.setdefault(svc.name.lower(), svc.location)

@@ -9,11 +9,12 @@ from typing import Iterable, Iterator
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ..facts import CudaBuild, ImageRef, Location, PackageSource, VersionDecl
+from ..facts import CudaBuild, ImageRef, Location, PackageSource, VersionDecl, Workload
 from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
 from ..sources import specs
+from ..sources.shell import INDEX_VARIABLES
 from . import Check
 
 # Package names (PEP 503) that declare a locked component under another name.
@@ -91,8 +92,9 @@ def _judge(specifier: str, lock: str) -> str | None:
     return None
 
 
-# `FROM python:${PYTHON_VERSION}-slim`: the version is declared (and reported) on the ARG
-# line that sets PYTHON_VERSION; the FROM line would report the same declaration twice.
+# `FROM python:${PYTHON_VERSION}-slim`, or `FROM ${BASE}` with `ARG BASE=python:${PYTHON_VERSION}`:
+# the version is declared (and reported) on the ARG line that sets PYTHON_VERSION; each FROM
+# would report the same declaration again.
 _PYTHON_VERSION_ARG = re.compile(r"\$\{?PYTHON_VERSION\b")
 
 
@@ -111,7 +113,7 @@ def _image_versions(images: Iterable[ImageRef]) -> Iterator[VersionDecl | CudaBu
         repo, tag, loc = name.familiar, name.tag, ref.location
         if repo == "python":
             match = specs.release(tag)
-            if match and not _PYTHON_VERSION_ARG.search(ref.written.rpartition(":")[2]):
+            if match and "PYTHON_VERSION" not in ref.variables and not _PYTHON_VERSION_ARG.search(ref.written.rpartition(":")[2]):
                 yield VersionDecl("python", specs.exact_or_prefix(tag.split("-")[0]), loc, "image tag")
         elif repo in ("nvidia/cuda", "nvcr.io/nvidia/cuda"):
             if specs.release(tag):
@@ -139,8 +141,8 @@ def check_lock(project: Project, policy: Policy) -> Iterator[Finding]:
     direct = {_lock_key(d.component, lock) for d in decls if not d.resolved}
     for decl in decls:
         key = _lock_key(decl.component, lock)
-        if key is None or (decl.resolved and key not in direct):
-            continue
+        if key is None or (decl.resolved and (key not in direct or decl.component.startswith("nvidia-"))):
+            continue  # a CUDA runtime wheel torch pulls in is not the system library locked
         verdict = judge(decl.specifier, lock[key])
         shown = decl.component if decl.component == key else f"{decl.component} ({key})"
         if verdict == "mismatch":
@@ -196,14 +198,15 @@ _exact_memo = functools.lru_cache(maxsize=4096)(_exact)
 
 def check_drift(project: Project, policy: Policy) -> Iterator[Finding]:
     lock = policy.get("version-lock") or {}
-    pins: dict[str, list[tuple[str, VersionDecl]]] = defaultdict(list)
+    # pins are compared within one deployable unit: two sub-projects may pin differently
+    pins: dict[tuple[str, str], list[tuple[str, VersionDecl]]] = defaultdict(list)
     for decl in project.all(VersionDecl):
         if decl.resolved or decl.component in PLATFORM or _lock_key(decl.component, lock):
             continue  # locked components are judged against the lock itself (SAI101)
         version = _exact_memo(decl.specifier) if len(decl.specifier) <= 512 else _exact(decl.specifier)
         if version:
-            pins[decl.component].append((version, decl))
-    for package, places in sorted(pins.items()):
+            pins[(project.unit_of(decl.location.path), decl.component)].append((version, decl))
+    for (_unit, package), places in sorted(pins.items()):
         first: dict[str, VersionDecl] = {}
         for version, decl in places:
             first.setdefault(version, decl)
@@ -228,17 +231,38 @@ def _host(url: str) -> str:
     return _normal_url(url).split("/", 1)[0].split("@")[-1]
 
 
+_REMOTE = re.compile(r"^(?:[a-z0-9]+\+)?[a-z][a-z0-9+.-]*://", re.I)
+
+
+def _remote(url: str) -> bool:
+    """A URL that reaches another machine: not `file:` URLs or paths (`../pkg`, `./wheels`),
+    which name the project's own files."""
+    return bool(_REMOTE.match(url)) and not url.lower().startswith(("file:", "git+file:"))
+
+
+def _sources(project: Project) -> Iterator[PackageSource]:
+    yield from project.all(PackageSource)
+    seen: set[Location] = set()
+    for workload in project.all(Workload):  # PIP_INDEX_URL and kin set for a container
+        for env in (e for c in workload.containers for e in c.env):
+            option = INDEX_VARIABLES.get(env.name)
+            if option and env.value and "$" not in env.value and env.location not in seen:
+                seen.add(env.location)
+                for url in env.value.split():
+                    yield PackageSource(url, option, env.location)
+
+
 def check_indexes(project: Project, policy: Policy) -> Iterator[Finding]:
     allowed = [_normal_url(u) for u in policy.get("allowed-indexes") or ()]
     hosts = {_host(u) for u in allowed}
-    for source in project.all(PackageSource):
+    for source in _sources(project):
         url = source.url
+        if source.option != "--trusted-host" and not _remote(url):
+            continue  # a local folder or file: the project's own code
         if source.option == "--trusted-host":
             if _host(url) not in hosts:
                 yield Finding("SAI105", f"`--trusted-host {url}` turns off TLS checks for a host outside the allowed indexes", source.location)
             continue
-        if source.option == "--find-links" and "://" not in url:
-            continue  # a local wheel folder
         normal = _normal_url(url)
         if any(normal == a or normal.startswith(a + "/") for a in allowed):
             if "://" in url and not url.lower().startswith("http") and source.option == "url-requirement":

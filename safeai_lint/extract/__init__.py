@@ -16,12 +16,12 @@ Extractor = Callable[[SourceText], Iterable[object]]
 # (file kind, module in this package, function). Add a line to register an extractor.
 REGISTRY: tuple[tuple[str, str, str], ...] = (
     ("requirements", "python_deps", "requirements"),
-    ("pyproject", "python_deps", "pyproject"),
-    ("pipfile", "python_deps", "pipfile"),
+    ("pyproject", "python_toml", "pyproject"),
+    ("pipfile", "python_toml", "pipfile"),
     ("setup-cfg", "python_deps", "setup_cfg"),
     ("python-version", "python_deps", "python_version_file"),
     ("runtime-txt", "python_deps", "runtime_txt"),
-    ("lockfile", "python_deps", "lockfile"),
+    ("lockfile", "python_toml", "lockfile"),
     ("yaml", "k8s", "kubernetes"),
     ("yaml", "compose", "compose"),
     ("yaml", "python_serving", "config_token_budgets"),

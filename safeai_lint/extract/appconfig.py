@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 from ..facts import Location, RetryPolicy
 from ..sources.base import SourceText
 from ..sources.yaml import YMap
-from .mesh import key_loc
+from .yaml_values import key_loc
 
 RETRY_KEYS = {"maxretries", "maxattempts", "retries", "retryattempts", "numretries", "retrycount",
               "maxretry", "retrylimit"}

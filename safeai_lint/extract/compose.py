@@ -61,7 +61,23 @@ def _words(src: SourceText, svc: YMap, key: str) -> tuple[tuple[str, Location], 
     if isinstance(value, YList):
         return tuple((s, src.loc(value.item_pos(i))) for i, v in enumerate(value) if (s := scalar(v)) is not None)
     text = scalar(value)
-    return ((text, src.loc(svc.value_pos(key))),) if text else ()
+    if not text:
+        return ()
+    loc = src.loc(svc.value_pos(key))
+    # Compose splits a string `command`/`entrypoint` into words as a shell would (quotes kept
+    # together, no shell run): `sh -c "pip install x && vllm serve m"` is three words
+    try:
+        import shlex
+
+        words = shlex.split(text)
+    except ValueError:  # unbalanced quotes: Compose refuses it; keep the text as one word
+        return ((text, loc),)
+    out = []
+    for word in words:
+        first = word.split()[0] if word.split() else word
+        found = src.find_loc(loc.line, first, loc.end_line) if first else loc
+        out.append((word, found if found.line >= loc.line and first in src.line_text(found.line) else loc))
+    return tuple(out)
 
 
 def _resources(src: SourceText, svc: YMap) -> tuple[list[tuple[str, str, Location]], list[tuple[str, str, Location]]]:

@@ -12,7 +12,7 @@ from ..sources import specs
 from ..sources.base import SourceText
 from ..sources.dockerfile import DockerfileModel, Instruction, Stage, dockerfile, run_commands
 from ..sources.image_ref import invalid_reason
-from ..sources.shell import Install, package_installs, split_commands
+from ..sources.shell import INDEX_VARIABLES, Install, package_installs, split_commands
 from .images import placeholder_reason
 
 SURFACE = "dockerfile"
@@ -44,12 +44,14 @@ def extract(src: SourceText) -> Iterator[object]:
                 yield from _run(src, stage, instr, final, known)
             elif instr.cmd in ("ENV", "ARG"):
                 yield from _variable_versions(src, instr)
+                yield from _index_variables(src, instr)
 
 
 # --- FROM ---------------------------------------------------------------------------------
 
 
 def _images(src: SourceText, model: DockerfileModel) -> Iterator[ImageRef]:
+    raw_args = _raw_global_args(model)
     for stage in model.stages:
         if stage.parent >= 0 or stage.scratch or not stage.base:
             continue
@@ -61,16 +63,52 @@ def _images(src: SourceText, model: DockerfileModel) -> Iterator[ImageRef]:
             yield ImageRef("", stage.base, loc, SURFACE, unresolved=why, stage=stage.index, final=final)
             continue
         invalid = invalid_reason(stage.base_resolved)
+        empty = [v for v in _variables_used(stage.base, raw_args) if raw_args.get(v, "x").strip("\"'") == ""]
+        if invalid and empty:  # `ARG V=` then `FROM img:${V}`: given at build time
+            yield ImageRef("", stage.base, loc, SURFACE, unresolved="a build arg it uses is empty by default, so the "
+                           "image is only known at build time", stage=stage.index, final=final)
+            continue
         if invalid:
             shown = stage.base if stage.base == stage.base_resolved else f"{stage.base} (= {stage.base_resolved})"
             src.problem("SAI001", f"invalid image reference in FROM {shown}: {invalid}", loc.line, loc.column)
             continue
-        yield ImageRef(stage.base_resolved, stage.base, loc, SURFACE, stage=stage.index, final=final)
+        used = _variables_used(stage.base, raw_args)
+        yield ImageRef(stage.base_resolved, stage.base, loc, SURFACE, stage=stage.index, final=final, variables=used)
+
+
+_VAR_NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _raw_global_args(model: DockerfileModel) -> dict[str, str]:
+    """Global ARG defaults as written, before substitution."""
+    out: dict[str, str] = {}
+    for instr in model.instructions:
+        if instr.cmd == "FROM":
+            break
+        if instr.cmd == "ARG":
+            for word in instr.args:
+                name, eq, default = word.partition("=")
+                if eq:
+                    out[name] = default
+    return out
+
+
+def _variables_used(text: str, raw_args: Mapping[str, str]) -> tuple[str, ...]:
+    """The build args `text` refers to, directly or through the defaults of other args."""
+    found: list[str] = []
+    pending = [text]
+    while pending and len(found) < 64:
+        for match in _VAR_NAME.finditer(pending.pop()):
+            name = match.group(1)
+            if name not in found:
+                found.append(name)
+                pending.append(raw_args.get(name, ""))
+    return tuple(found)
 
 
 # --- RUN installs ---------------------------------------------------------------------------
 
-_INSTALL_WORD = re.compile(r"\b(?:install|add|create)\b")
+_INSTALL_WORD = re.compile(r"\b(?:install|add|create|config)\b")
 _KNOWN_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -106,8 +144,11 @@ class _Tokens:
         # looked up by its package name instead
         self.block = "\n".join(src.line_text(n) for n in range(instr.start_line, instr.end_line + 1))
 
-    def find(self, word: str) -> Location:
-        pattern = re.compile(r"(?<![\w.=/-])" + re.escape(word) + r"(?![\w.=<>~!-])")
+    def find(self, word: str, name_only: bool = False) -> Location:
+        """The next place `word` is written; with `name_only`, a package name that may be
+        followed by its version (`torch` in `torch==${TORCH_VERSION}`)."""
+        end = r"(?![\w.-])" if name_only else r"(?![\w.=<>~!-])"
+        pattern = re.compile(r"(?<![\w.=/-])" + re.escape(word) + end)
         for number in range(self.line, self.instr.end_line + 1):
             text = self.src.line_text(number)
             match = pattern.search(text, self.col if number == self.line else 0)
@@ -123,19 +164,32 @@ def _run(src: SourceText, stage: Stage, instr: Instruction, final: bool, known: 
         return  # most RUNs install nothing: skip the shell splitting
     text = _substitute(text, known)
     tokens = _Tokens(src, instr)
+    seen: set[tuple[str, str, str, str]] = set()
     for argv in split_commands(text):
         installs = package_installs(argv)
         if not installs:
             continue
         packages = [i.package for i in installs if not i.option]
         for inst in installs:
+            key = (inst.manager, inst.package, inst.spec, inst.option)
+            if key in seen:
+                continue  # the same install in both branches of an if/else: one install
+            seen.add(key)
             first_word = inst.raw.split(" ")[-1] if inst.option and " " in inst.raw else inst.raw
-            loc = tokens.find(first_word if first_word in tokens.block else first_word.split("=")[0].split("[")[0])
+            # a word changed by variable substitution is not written as such in the file
+            built = first_word not in tokens.block or "$" in first_word
+            loc = tokens.find(first_word) if not built else tokens.find(_bare_name(first_word), name_only=True)
             if inst.option:
                 yield from _option(inst, packages, loc)
                 continue
-            yield PackageInstall(inst.manager, inst.package, inst.spec, loc, SURFACE, stage.index, final)
+            if not built or (_bare_name(first_word) in tokens.block and "$" not in inst.package):
+                # a package whose name is built from variables (`python${PY}-dev`) is not judged
+                yield PackageInstall(inst.manager, inst.package, inst.spec, loc, SURFACE, stage.index, final)
             yield from _versions(inst, loc)
+
+
+def _bare_name(word: str) -> str:
+    return re.split(r"[=<>~!\[;@ ]", word, maxsplit=1)[0]
 
 
 def _option(inst: Install, packages: list[str], loc: Location) -> Iterator[object]:
@@ -188,12 +242,29 @@ def _versions(inst: Install, loc: Location) -> Iterator[object]:
 # --- version variables ----------------------------------------------------------------------
 
 
-def _variable_versions(src: SourceText, instr: Instruction) -> Iterator[VersionDecl]:
+def _pairs(instr: Instruction) -> list[tuple[str, str]]:
     if instr.cmd == "ENV":
-        pairs = list(zip(instr.args[0::2], instr.args[1::2]))
-    else:
-        pairs = [(n, v) for n, eq, v in (w.partition("=") for w in instr.args) if eq]
-    for name, value in pairs:
+        return list(zip(instr.args[0::2], instr.args[1::2]))
+    return [(n, v) for n, eq, v in (w.partition("=") for w in instr.args) if eq]
+
+
+def _index_variables(src: SourceText, instr: Instruction) -> Iterator[object]:
+    """`ENV PIP_INDEX_URL=…` / `ARG PIP_EXTRA_INDEX_URL=…`: pip and uv read them in every
+    later RUN (a build arg is in the environment of RUN too)."""
+    for name, value in _pairs(instr):
+        option = INDEX_VARIABLES.get(name)
+        if option is None or "$" in value:
+            continue
+        for url in value.strip("\"'").split():
+            loc = src.find_loc(instr.start_line, url, instr.end_line)
+            yield PackageSource(url, option, loc)
+            cuda = specs.cuda_of_build(url) if "/whl/" in url else None
+            if cuda:
+                yield CudaBuild("torch", cuda, loc, SURFACE)
+
+
+def _variable_versions(src: SourceText, instr: Instruction) -> Iterator[VersionDecl]:
+    for name, value in _pairs(instr):
         if name not in VERSION_VARIABLES or (instr.cmd == "ARG" and name in ENV_ONLY):
             continue
         yield from _version_variable(src, name, value.strip("\"'"), instr.start_line)

@@ -13,7 +13,8 @@ from typing import Any, Iterable, Iterator
 from ..facts import CircuitBreaker, RateLimit, RetryPolicy, Route, Timeout
 from ..sources.base import SourceText
 from ..sources.yaml import YList, YMap
-from .mesh import as_list, as_map, attempts, dig, key_loc, scalar, seconds
+from ..sources.yaml import as_list, as_map
+from .yaml_values import attempts, dig, key_loc, scalar, seconds
 
 
 def envoy_bootstrap(src: SourceText) -> Iterable[object]:
@@ -79,7 +80,10 @@ def envoy_config(src: SourceText, root: YMap, extra: tuple[str, ...], surface: s
         names += [scalar(dig(w, "name")) for w in as_list(dig(action, "weighted_clusters", "clusters"))]
         names = [n for n in names if n]
         dests = tuple(names) + tuple(a for n in names for a in addresses.get(n, ()))
-        targets = dests + vhost + extra
+        # a route is judged by where it goes: a route to a non-AI cluster is not an AI route
+        # because its virtual host also routes elsewhere to one (the host is a fallback only
+        # when the route names no cluster, e.g. `cluster_header`)
+        targets = (dests or vhost) + extra
         yield Route(surface, key_loc(src, entry, "route"), vhost, dests)
         if "timeout" in action:
             yield Timeout(surface, seconds(action["timeout"]), key_loc(src, action, "timeout"), targets)

@@ -15,8 +15,8 @@ from typing import Iterable, Iterator
 from ..facts import BodySizeLimit, Location, RateLimit, RetryPolicy, Timeout
 from ..policy import parse_duration
 from ..sources.base import SourceText
-from ..sources.yaml import YMap
-from .mesh import as_list, as_map, attempts, dig, k8s_objects, key_loc, nginx_size, scalar
+from ..sources.yaml import YMap, as_list, as_map
+from .yaml_values import attempts, dig, k8s_objects, key_loc, nginx_size, scalar
 
 RATE_PLUGINS = ("rate-limiting", "rate-limiting-advanced")
 GLOBAL = "*"
@@ -224,7 +224,8 @@ def nginx_conf(src: SourceText) -> Iterable[object]:
     for d in nodes:
         if d.name == "proxy_read_timeout" and d.args:
             value = parse_duration(d.args[0])
-            covered = tuple(t for p, ts in proxies if _within(p, d.parent) for t in ts)
+            # the proxies this directive governs: not those of an inner block with its own value
+            covered = tuple(t for p, ts in proxies if _scope_value(p, "proxy_read_timeout") is d for t in ts)
             yield Timeout("nginx", math.inf if value == 0 else value, loc(d), covered)
         elif d.name == "proxy_next_upstream_tries" and d.args:
             tries = attempts(d.args[0])
@@ -234,17 +235,6 @@ def nginx_conf(src: SourceText) -> Iterable[object]:
             yield from _limit_zone(d, loc(d), all_targets)
         elif d.name == "client_max_body_size" and d.args:
             yield BodySizeLimit("nginx", d.args[0], nginx_size(d.args[0]), loc(d), all_targets)
-
-
-def _within(node: Directive, block: Directive | None) -> bool:
-    if block is None:
-        return True
-    parent = node.parent
-    while parent is not None:
-        if parent is block:
-            return True
-        parent = parent.parent
-    return False
 
 
 def _limit_zone(d: Directive, where: Location, targets: tuple[str, ...]) -> Iterator[RateLimit]:

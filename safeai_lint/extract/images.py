@@ -27,6 +27,11 @@ def placeholder_reason(text: str) -> str:
         return "a variable is substituted at deploy time"
     if re.search(r"<[^<>]+>", text):
         return "a <placeholder> is still in the reference"
+    if re.search(r"\{[^{}]*\}", text):
+        return "a {placeholder} is still in the reference"
+    tool = re.match(r"([a-z][a-z0-9+.-]*)://", text)
+    if tool:  # ko://github.com/org/cmd/manager: ko (or another builder) puts its image here
+        return f"`{tool.group(1)}://` is a build-tool placeholder the build replaces with the image it makes"
     name = parse_image(text)
     if name is not None:
         last = name.repository.rsplit("/", 1)[-1]

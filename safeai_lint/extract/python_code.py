@@ -36,10 +36,14 @@ _WEB_APPS = {
     "aiohttp.web.Application": "aiohttp",
     "grpc.server": "gRPC",
     "grpc.aio.server": "gRPC",
+    "kserve.ModelServer": "KServe ModelServer",
+    "kserve.model_server.ModelServer": "KServe ModelServer",
 }
 _ENGINES = {"vllm.LLM": "vllm.LLM", "vllm.AsyncLLMEngine": "vLLM engine", "vllm.LLMEngine": "vLLM engine", "sglang.Engine": "sglang.Engine"}
 _METRIC_KINDS = {"Gauge": "gauge", "Counter": "counter", "Histogram": "histogram", "Summary": "summary", "Info": "info", "Enum": "enum"}
 _TOKENIZER_METHODS = {"encode", "encode_plus", "batch_encode_plus", "apply_chat_template"}
+# Methods that return the same token ids elsewhere (a device, a type, a list).
+_TENSOR_MOVES = {"to", "cuda", "cpu", "numpy", "tolist", "long", "int", "squeeze", "unsqueeze"}
 _BUDGET_NAME = re.compile(r"(?i)(max_(input|prompt|context)_tokens|token_budget)")
 _URL = re.compile(r"^https?://([^/:\s?#]+)")
 
@@ -202,17 +206,25 @@ def _tokenizers(src: SourceText, mod: PythonModule, sc: Scopes, consts: dict[str
             if _tokenizer_method(node, receivers):
                 return True
             func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _TENSOR_MOVES:  # `tok(x).to(device)`
+                return produces_tokens(func.value)
             return isinstance(func, ast.Attribute) and func.attr.startswith("encode") and target_key(func.value) in encodings
         return False
 
     for key, value in assignments(mod):
         if produces_tokens(value):
             counted_vars.add(key)
+    settings_loops = _settings_loops(mod)
+    for node in mod.of(ast.Subscript):  # `input_ids.shape[-1]`, `enc["input_ids"].shape[1]`
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "shape" and produces_tokens(node.value.value):
+            yield TokenCountCheck("shape of token ids", node_loc(src, node))
     for call in sc.calls:
         if isinstance(call.func, ast.Name) and call.func.id == "len" and call.args and produces_tokens(call.args[0]):
             yield TokenCountCheck("len() of token ids", node_loc(src, call))
+        if isinstance(call.func, ast.Attribute) and call.func.attr in ("numel", "size") and produces_tokens(call.func.value):
+            yield TokenCountCheck(f".{call.func.attr}() of token ids", node_loc(src, call))
         method = _tokenizer_method(call, receivers)
-        if not method:
+        if not method or not _request_text(call, consts, settings_loops):
             continue
         kwargs = {kw.arg: kw.value for kw in call.keywords if kw.arg}
         splat = any(kw.arg is None for kw in call.keywords)
@@ -224,6 +236,39 @@ def _tokenizers(src: SourceText, mod: PythonModule, sc: Scopes, consts: dict[str
             if tokenize is None and splat:
                 continue
         yield TokenizerCall(method, _truncation(kwargs, splat), *_max_length(kwargs, splat, consts), node_loc(src, call))
+
+
+# Names of tokenized values that are the service's own settings, not request text.
+_NOT_REQUEST = re.compile(r"(?i)(^|[._])(stop\w*|\w*_stop\w*|eos\w*|bos\w*|pad\w*|sep\w*|special\w*|"
+                          r"\w*_token|\w*_tokens|system_prompt|sys_prompt|template\w*)$")
+
+
+def _settings_loops(mod: PythonModule) -> list[tuple[str, int, int]]:
+    """(variable, first line, last line) of loops and comprehensions over settings
+    (`for s in stop_sequences`, `[tok.encode(s) for s in self.stop]`)."""
+    out = []
+    for node in mod.of(ast.For, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp):
+        pairs = [(node.target, node.iter)] if isinstance(node, ast.For) else [(g.target, g.iter) for g in node.generators]
+        for target, iterable in pairs:
+            if isinstance(target, ast.Name) and _NOT_REQUEST.search(target_key(iterable) or ""):
+                out.append((target.id, node.lineno, node.end_lineno or node.lineno))
+    return out
+
+
+def _request_text(call: ast.Call, consts: dict[str, object], loops: list[tuple[str, int, int]]) -> bool:
+    """Whether a tokenizer call may be tokenizing request text: not when its text is a literal,
+    a module constant, or a value named like a stop sequence or special token
+    (`tok.encode(stop)`, `tok(self.eos_token)`, `[tok.encode(s) for s in stop_sequences]`)."""
+    text = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in ("text", "conversation")), None)
+    if text is None:
+        return True
+    if isinstance(text, (ast.Constant, ast.JoinedStr)) and not any(isinstance(v, ast.FormattedValue) for v in getattr(text, "values", [])):
+        return False
+    if const_value(text, consts) is not None:
+        return False
+    if isinstance(text, ast.Name) and any(n == text.id and a <= call.lineno <= b for n, a, b in loops):
+        return False
+    return not _NOT_REQUEST.search(target_key(text) or "")
 
 
 def _truncation(kwargs: dict[str, ast.AST], splat: bool) -> bool | None:

@@ -14,8 +14,13 @@ from typing import Iterable, Iterator
 from ..facts import CircuitBreaker, Location, RetryPolicy, Timeout
 from ..sources.base import SourceText
 from ..sources.python import PythonModule, module, node_loc, source_segment
+from .python_code import target_key
+from .python_retry_loops import callee_name as _name, retry_loop
+from .python_urls import UrlReader, session_of
 
-INFERENCE_PATH = re.compile(r"/(v1/chat/completions|v1/completions|v1/embeddings|generate|predict|infer)\b")
+# Folders of load generators and benchmarks: their HTTP calls measure a service, they are not
+# its clients, so their timeouts are not judged (SAI404).
+CLIENT_TOOLING = re.compile(r"(^|/)(load_?tests?|loadtests?|load-tests?|benchmarks?|bench|perf|locust)/", re.I)
 TENACITY = {"retry", "Retrying", "AsyncRetrying"}
 HTTP_VERBS = {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
 OPENAI_CLIENTS = {"OpenAI", "AsyncOpenAI", "AzureOpenAI", "AsyncAzureOpenAI"}
@@ -25,9 +30,6 @@ LANGCHAIN_MODELS = {"ChatOpenAI", "AzureChatOpenAI", "OpenAI", "AzureOpenAI", "C
 BREAKERS = {"pybreaker.CircuitBreaker", "circuitbreaker.circuit", "circuitbreaker.CircuitBreaker",
             "aiobreaker.CircuitBreaker", "purgatory.AsyncCircuitBreakerFactory",
             "purgatory.SyncCircuitBreakerFactory"}
-# Method names that send a request or run inference, whatever the receiver.
-REMOTE_METHODS = {"post", "patch", "request", "create", "acreate", "generate", "agenerate",
-                  "invoke", "ainvoke", "predict", "infer", "completion", "embed", "send", "urlopen"}
 _WAIT_KINDS = {  # tenacity wait strategy -> (backoff kind, has jitter)
     "wait_none": ("none", False), "wait_fixed": ("fixed", False), "wait_incrementing": ("linear", False),
     "wait_exponential": ("exponential", False), "wait_random_exponential": ("exponential", True),
@@ -41,7 +43,10 @@ def python_resilience(src: SourceText) -> Iterable[object]:
     mod = module(src)
     if mod is None:
         return []
-    return list(_Reader(src, mod).facts())
+    facts = list(_Reader(src, mod).facts())
+    if CLIENT_TOOLING.search(src.rel):
+        return [f for f in facts if not isinstance(f, Timeout)]
+    return facts
 
 
 def _const(node: ast.AST | None) -> object:
@@ -62,33 +67,24 @@ def _number(node: ast.AST | None) -> float | None:
     return float(value)
 
 
-def _name(node: ast.AST) -> str:
-    """The last dotted part of a callee or name (`wait_fixed` in `tenacity.wait_fixed(1)`)."""
-    if isinstance(node, ast.Call):
-        node = node.func
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""
-
-
 class _Reader:
     def __init__(self, src: SourceText, mod: PythonModule) -> None:
         self.src, self.mod = src, mod
-        self.consts: dict[str, str] = {}
-        for stmt in mod.tree.body:
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                text = self._text(stmt.value)
-                if text:
-                    self.consts[stmt.targets[0].id] = text
+        self.urls = UrlReader(mod)
         self.request_timeouts = False  # per-request timeout= on SDK calls overrides the client default
+        # calls made through a session without their own timeout=: judged with the session's
+        sessions = self.urls.sessions()
+        self.through: dict[int, list[tuple[tuple[str, ...], bool]]] = {}
+        for call in mod.of(ast.Call) if sessions else ():
+            func = call.func  # type: ignore[attr-defined]
+            if not (isinstance(func, ast.Attribute) and func.attr in HTTP_VERBS):
+                continue
+            session = session_of(sessions, target_key(func.value), call.lineno)  # type: ignore[attr-defined]
+            if session is not None and not any(k.arg in ("timeout", None) for k in call.keywords):  # type: ignore[attr-defined]
+                self.through.setdefault(id(session.ctor), []).append(self.urls.url(call, func.attr))  # type: ignore[arg-type]
 
     def loc(self, node: ast.AST) -> Location:
         return node_loc(self.src, node)
-
-    def first_line(self, node: ast.AST, word: str) -> Location:
-        return self.src.find_loc(getattr(node, "lineno", 1), word)
 
     # --- dispatch ---------------------------------------------------------------------------
     def facts(self) -> Iterator[object]:
@@ -103,7 +99,7 @@ class _Reader:
                     elif q in BREAKERS:
                         yield CircuitBreaker("python", self.loc(dec))
             elif isinstance(node, ast.While) and _const(node.test) in (True, 1):
-                yield from self.while_loop(node)
+                yield from retry_loop(self.src, self.mod, node)
             elif isinstance(node, ast.Call):
                 q = self.mod.qualname(node)
                 calls.append((node, q))
@@ -140,6 +136,8 @@ class _Reader:
             yield from self.http_client(node, "httpx", 5.0)
         elif top == "aiohttp" and last == "ClientSession":
             yield from self.http_client(node, "aiohttp", 300.0)
+        elif q in ("requests.Session", "requests.sessions.Session") and id(node) in self.through:
+            yield from self.http_client(node, "requests", math.inf)
         elif top == "aiohttp" and last == "request":
             yield from self.http_call(node, "aiohttp", 300.0, "request")
         elif not q and isinstance(node.func, ast.Attribute):
@@ -328,25 +326,8 @@ class _Reader:
         return None
 
     # --- HTTP calls -------------------------------------------------------------------------
-    def _text(self, node: ast.AST | None) -> str:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return node.value
-        if isinstance(node, ast.JoinedStr):
-            return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}" for v in node.values)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return self._text(node.left) + self._text(node.right)
-        if isinstance(node, ast.Name):
-            return self.consts.get(node.id, "")
-        return ""
-
     def _url(self, node: ast.Call, verb: str) -> tuple[tuple[str, ...], bool]:
-        kw = {k.arg: k.value for k in node.keywords if k.arg}
-        arg = kw.get("url") or kw.get("base_url")
-        if arg is None and node.args:
-            arg = node.args[1] if verb in ("request", "stream") and len(node.args) > 1 else node.args[0]
-        text = self._text(arg)
-        host = re.match(r"^\w+://([^/:?{}]+)", text)
-        return ((host.group(1),) if host else ()), bool(INFERENCE_PATH.search(text))
+        return self.urls.url(node, verb)
 
     def http_call(self, node: ast.Call, lib: str, default: float | None, verb: str) -> Iterator[Timeout]:
         if any(k.arg is None for k in node.keywords):
@@ -368,6 +349,8 @@ class _Reader:
         if any(k.arg is None for k in node.keywords):
             return
         targets, ai = self._url(node, "client") if any(k.arg == "base_url" for k in node.keywords) else ((), False)
+        for hosts, inference in self.through.get(id(node), ()):  # the calls made through it
+            targets, ai = targets + hosts, ai or inference
         timeout = next((k.value for k in node.keywords if k.arg == "timeout"), None)
         if timeout is None:
             yield Timeout(lib, default, self.loc(node), targets, ai, note=f"{lib} defaults timeout to {default:g} s")
@@ -398,84 +381,6 @@ class _Reader:
     def _sdk_imported(self) -> bool:
         return any(v.split(".")[0] in ("openai", "anthropic") for v in self.mod.names.values())
 
-    # --- while True retry loops -------------------------------------------------------------
-    def while_loop(self, loop: ast.While) -> Iterator[RetryPolicy]:
-        body = list(_own_nodes(loop.body))
-        retrying = False
-        for node in body:
-            if not isinstance(node, ast.Try):
-                continue
-            inside = list(_own_nodes(node.body + node.orelse))
-            calls = any(isinstance(c, ast.Call) and self._remote(c) for c in inside)
-            # A retry loop leaves on success; a worker loop that moves on to the next item does not.
-            leaves = any(isinstance(n, (ast.Return, ast.Break)) for n in inside)
-            if calls and leaves and any(not _exits(h.body) for h in node.handlers):
-                retrying = True
-        if not retrying or _bounded(body):
-            return
-        where = self.first_line(loop, "while")
-        yield RetryPolicy("python-loop", where, math.inf, where,
-                          "a `while True:` loop retries the call after every exception with no attempt limit")
-
-    def _remote(self, call: ast.Call) -> bool:
-        q = self.mod.qualname(call)
-        if q.split(".")[0] in ("requests", "httpx", "aiohttp", "openai", "anthropic", "urllib"):
-            return True
-        if isinstance(call.func, ast.Attribute):
-            if call.func.attr in REMOTE_METHODS:
-                return True
-            receiver = _name(call.func.value).lower()
-            return call.func.attr == "get" and any(w in receiver for w in ("session", "client", "http"))
-        return False
-
 
 def _is_tenacity(q: str) -> bool:
     return q.split(".")[0] == "tenacity" and q.rpartition(".")[2] in TENACITY
-
-
-def _own_nodes(stmts: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Nodes of a loop body, not descending into nested loops, functions or classes."""
-    stack: list[ast.AST] = list(stmts)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.While, ast.For, ast.AsyncFor, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                stack.append(child)
-
-
-def _exits(stmts: list[ast.stmt]) -> bool:
-    """Does this block always leave the loop (raise, return, break)?"""
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, (ast.Raise, ast.Return, ast.Break)):
-        return True
-    if isinstance(last, ast.If):
-        return _exits(last.body) and _exits(last.orelse)
-    return False
-
-
-def _bounded(body: list[ast.AST]) -> bool:
-    """Does the loop body stop retrying after a count or a deadline? A counter is a name
-    incremented in the loop and compared in an `if` that raises, returns or breaks."""
-    counters = set()
-    for node in body:
-        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            counters.add(node.target.id)
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp):
-            for target in node.targets:
-                if isinstance(target, ast.Name) and any(isinstance(n, ast.Name) and n.id == target.id for n in ast.walk(node.value)):
-                    counters.add(target.id)
-    for node in body:
-        if not isinstance(node, ast.If):
-            continue
-        exits = any(isinstance(n, (ast.Raise, ast.Return, ast.Break)) for s in node.body + node.orelse for n in ast.walk(s))
-        if not exits:
-            continue
-        for cmp in (n for n in ast.walk(node.test) if isinstance(n, ast.Compare)):
-            names = {n.id for n in ast.walk(cmp) if isinstance(n, ast.Name)}
-            clocks = {_name(n) for n in ast.walk(cmp) if isinstance(n, ast.Call)}
-            if names & counters or clocks & {"time", "monotonic", "perf_counter"}:
-                return True
-    return False

@@ -13,7 +13,7 @@ import ast
 import re
 from typing import Any, Iterator
 
-from ..facts import Location, MemoryFraction, ModelLoad, ServingLaunch, TokenBudget, WeightDownload
+from ..facts import Location, MemoryFraction, ModelLoad, OfflineCode, ServingLaunch, TokenBudget, WeightDownload
 from ..sources.base import SourceText
 from ..sources.python import PythonModule, module, node_loc
 from .serving import OBJECT_STORE, UNKNOWN, build_launch
@@ -60,10 +60,27 @@ def _module_env(mod: PythonModule) -> dict[str, str]:
     return env
 
 
+# Evidence that a module works on models offline (see OfflineCode). Read from the text, not
+# the tree: the parse keeps only what serving rules read, and a `main()` that merges adapters
+# may be cut before parsing.
+_OFFLINE = re.compile(
+    r"^[^#\n]*?(\.(?:save_pretrained|merge_and_unload|push_to_hub|quantize|export_onnx)\s*\("
+    r"|\btorch\.onnx\.export\s*\(|\b(?:SFT|DPO|ORPO|Reward|Seq2Seq)?Trainer\s*\(|\boneshot\s*\("
+    r"|^\s*(?:from|import)\s+(?:datasets|trl|llmcompressor|auto_gptq|awq|optimum\.exporters)\b)", re.M)
+
+
+def offline_code(src: SourceText) -> Iterator[object]:
+    match = _OFFLINE.search(src.text)
+    if match:
+        start = match.start(1)
+        yield OfflineCode(match.group(1).strip().rstrip("(").strip(), src.span_loc(start, len(match.group(1).rstrip())))
+
+
 def python_launches(src: SourceText) -> Iterator[object]:
     mod = module(src)
     if mod is None:
         return
+    yield from offline_code(src)
     env = None
     half_names: dict[str, bool] = {}  # variable -> was loaded by an LM from_pretrained
     # Assignments and calls in `ast.walk` order, from the module's shared node list.
@@ -132,6 +149,10 @@ def _model_load(src: SourceText, mod: Any, call: ast.Call) -> Iterator[object]:
             quantized = quantized or value is UNKNOWN or bool(value)
     model_node = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "pretrained_model_name_or_path"), None)
     model = _literal(model_node) if model_node is not None else UNKNOWN
+    if model is UNKNOWN and isinstance(model_node, ast.Name):  # MODEL_ID = "org/name" at module level
+        from .python_code import module_constants
+
+        model = module_constants(mod).get(model_node.id, UNKNOWN)
     model = model if isinstance(model, str) else UNKNOWN
     owner = mod.qualname(call.func.value) or ast.unparse(call.func.value)
     loc = node_loc(src, call)

@@ -16,7 +16,7 @@ from ..sources.base import SourceText
 from ..sources.python import PythonModule, module, node_loc
 from ..sources.python_scopes import Scopes, called_functions, scopes
 from ..sources.yaml import YList, YMap
-from .python_code import assignments, module_constants, target_key
+from .python_code import assignments, const_value, module_constants, target_key
 
 _STORE_LIBS = {
     "pinecone": "Pinecone",
@@ -143,6 +143,7 @@ def python_vectors(src: SourceText) -> Iterable[object]:
     sc = scopes(src, mod)
     stores = _Stores(mod)
     uses_pgvector = any(v == "pgvector" or v.startswith("pgvector.") for v in mod.names.values())
+    consts = module_constants(mod)
     facts: list[object] = []
     for call in sc.calls:
         func = call.func
@@ -154,14 +155,26 @@ def python_vectors(src: SourceText) -> Iterable[object]:
             if store == "FAISS" and method not in ("add", "add_with_ids"):
                 store = ""
         elif method in ("execute", "executemany") and call.args:
-            sql = call.args[0]
-            if isinstance(sql, ast.Constant) and isinstance(sql.value, str) and _INSERT_SQL.match(sql.value):
-                if uses_pgvector or "::vector" in sql.value.lower():
-                    store, method = "pgvector", "INSERT"
+            sql = _sql_text(call.args[0], consts)
+            if _INSERT_SQL.match(sql) and (uses_pgvector or "::vector" in sql.lower() or _VECTOR_COLUMN.search(sql)):
+                store, method = "pgvector", "INSERT"
         if store:
             facts.append(VectorWrite(store, method, _validated(call, mod.tree, sc), node_loc(src, call)))
     facts.extend(_python_dimensions(src, mod, sc))
     return facts
+
+
+# `INSERT INTO items (id, embedding) VALUES ...`: a column list naming a vector column marks a
+# pgvector write even in a module that never imports pgvector (plain DB-API `execute`).
+_VECTOR_COLUMN = re.compile(r"(?is)^\s*insert\s+into\s+[\w.\"]+\s*\(([^)]*\b(embeddings?|vectors?|emb|\w+_embeddings?|embedding_\w+)\b[^)]*)\)")
+
+
+def _sql_text(node: ast.AST, consts: dict[str, object]) -> str:
+    """The SQL a DB-API call runs: a literal, a module constant, or an f-string's literal parts."""
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "x" for v in node.values)
+    value = const_value(node, consts)
+    return value if isinstance(value, str) else ""
 
 
 def _int_literal(node: ast.AST | None) -> int | None:

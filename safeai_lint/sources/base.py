@@ -3,9 +3,13 @@ by every extractor) and the problems found while parsing."""
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Any
 
 from ..facts import Diagnostic, Location
+
+# Template markers a value can hold: Go/Helm/Jinja `{{ ... }}`, envsubst `${NAME}`.
+_PLACEHOLDER = re.compile(r"\{\{|\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 class SourceText:
@@ -84,8 +88,15 @@ class SourceText:
                 return Location(self.rel, number, col + 1, number, col + 1 + len(needle))
         return self.line_loc(line)
 
-    def problem(self, rule: str, message: str, line: int = 1, column: int = 1) -> None:
-        self.diagnostics.append(Diagnostic(rule, message, self.line_loc(line, column)))
+    def problem(self, rule: str, message: str, line: int = 1, column: int = 1, level: str = "") -> None:
+        """Record a problem an extractor found in a value. In a YAML/JSON file, a value that
+        holds a template placeholder (`{{ .Values.x }}`, envsubst `${X}`) is not broken input."""
+        if rule == "SAI001" and self.kind in ("yaml", "json") and _PLACEHOLDER.search(self.line_text(line)):
+            return
+        self._record(rule, message, line, column, level)
+
+    def _record(self, rule: str, message: str, line: int = 1, column: int = 1, level: str = "") -> None:
+        self.diagnostics.append(Diagnostic(rule, message, self.line_loc(line, column), level))
 
     # --- parse trees (each built once) ----------------------------------------------------
     def yaml_documents(self) -> list[Any]:
@@ -102,7 +113,7 @@ class SourceText:
                         "looks like a Go/Helm template, not plain YAML; render it and pipe it in: "
                         "`helm template . | safeai-lint check - --stdin-filename rendered.yaml`"
                     )
-                self.problem(rule, message, problem.line, problem.column)
+                self._record(rule, message, problem.line, problem.column)  # the parser's own verdict
             self._cache["yaml"] = docs
         return self._cache["yaml"]
 

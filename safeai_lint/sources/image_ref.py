@@ -33,6 +33,17 @@ _DIGEST_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 MAX_NAME_LENGTH = 255
 
 
+@functools.lru_cache(maxsize=1)
+def official_names() -> frozenset[str]:
+    """The Docker Official Images shipped as data (rules/official-images.json)."""
+    import json
+
+    from ..catalog import rules_dir
+
+    data = json.loads((rules_dir() / "official-images.json").read_text(encoding="utf-8"))
+    return frozenset(data["names"])
+
+
 @dataclass(frozen=True, slots=True)
 class ImageName:
     """A parsed, normalised image reference.
@@ -62,9 +73,15 @@ class ImageName:
         return f"{self.registry}/{self.repository}"
 
     @property
-    def official(self) -> bool:
-        """A Docker Official Image (docker.io/library/<name>)."""
+    def in_library(self) -> bool:
+        """Named as docker.io/library/<name> (what a single-component name means to Docker)."""
         return self.registry == DOCKER_HUB and self.repository.startswith("library/") and self.repository.count("/") == 1
+
+    @property
+    def official(self) -> bool:
+        """A Docker Official Image: in the library namespace and listed as one (see
+        rules/official-images.yaml); `tritonserver` is a local build, not an official image."""
+        return self.in_library and self.repository[len("library/"):] in official_names()
 
     def __str__(self) -> str:
         text = self.familiar

@@ -225,10 +225,15 @@ def _parse(src: SourceText) -> PythonModule | None:
         if mod is None:
             mod = PythonModule(ast.parse(src.text, filename=src.rel))
     except SyntaxError as exc:
-        # the grammar is this interpreter's: say which, since newer syntax (3.12 f-strings) fails
-        # on 3.11 - and the standard's lock is Python 3.11, so such code breaks it anyway
+        # the grammar is this interpreter's: newer syntax (PEP 701 f-strings of 3.12) fails on
+        # 3.11 although the project's own Python reads it; then the file is not broken code
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
-        src.problem("SAI001", f"invalid Python {version} syntax: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+        if _valid_in_newer_python(src.text):
+            src.problem("SAI002", f"not analysed: valid Python, but of a newer version than the running Python {version} "
+                        f"can parse ({exc.msg}); run safeai-lint with the Python the project declares",
+                        exc.lineno or 1, exc.offset or 1, level="note")
+        else:
+            src.problem("SAI001", f"invalid Python {version} syntax: {exc.msg}", exc.lineno or 1, exc.offset or 1)
         return None
     except (RecursionError, MemoryError):
         src.problem("SAI002", "Python source too deeply nested to analyse; not analysed")
@@ -241,6 +246,23 @@ def _parse(src: SourceText) -> PythonModule | None:
             gc.enable()
     mod.names = _import_table(mod.of(ast.Import, ast.ImportFrom))
     return mod
+
+
+def _valid_in_newer_python(text: str) -> bool:
+    """Whether `text` parses with the grammar of a newer Python than this one (LibCST reads
+    Python 3.0 to 3.15 syntax, PEP 701 f-strings included). Only asked after `ast.parse`
+    failed, so a file this interpreter reads never pays for it."""
+    if sys.version_info >= (3, 14):
+        return False
+    try:
+        import libcst
+    except ImportError:  # pragma: no cover - a dependency; without it the old message stands
+        return False
+    try:
+        libcst.parse_module(text)
+    except Exception:  # noqa: BLE001 - any failure means: not valid in a newer Python either
+        return False
+    return True
 
 
 def _parse_relevant(src: SourceText) -> PythonModule | None:

@@ -344,10 +344,42 @@ def _other_args(manager: str, args: list[str]) -> list[Install]:
     return found
 
 
-def package_installs(argv: list[str]) -> list[Install]:
-    """What one simple command installs (see `Install`); [] when it installs nothing."""
-    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+# Environment variables pip and uv read an index from, as the option each one stands for.
+INDEX_VARIABLES = {
+    "PIP_INDEX_URL": "--index-url", "PIP_EXTRA_INDEX_URL": "--extra-index-url",
+    "PIP_FIND_LINKS": "--find-links", "PIP_TRUSTED_HOST": "--trusted-host",
+    "UV_INDEX_URL": "--index-url", "UV_DEFAULT_INDEX": "--index-url", "UV_EXTRA_INDEX_URL": "--extra-index-url",
+    "UV_INDEX": "--extra-index-url", "UV_FIND_LINKS": "--find-links",
+}
+# `pip config set global.index-url URL`: the key's last part, as the option it sets.
+_CONFIG_KEYS = {"index-url": "--index-url", "extra-index-url": "--extra-index-url",
+                "find-links": "--find-links", "trusted-host": "--trusted-host"}
+
+
+def _pip_config(argv: list[str]) -> list[Install]:
+    """The index a `pip config [--global|--user|--site] set <section>.<key> <value>` sets."""
+    prog = os.path.basename(argv[0])
+    rest = argv[1:]
+    if re.fullmatch(r"python[0-9.]*|py", prog) and rest[:2] in (["-m", "pip"], ["-m", "pip3"]):
+        rest = rest[2:]
+    elif not re.fullmatch(r"pip[0-9.]*", prog):
         return []
+    words = [w for w in rest if not w.startswith("-")]
+    if words[:2] != ["config", "set"] or len(words) < 4:
+        return []
+    option = _CONFIG_KEYS.get(words[2].rpartition(".")[2])
+    if option is None:
+        return []
+    return [Install("pip", "", value, f"{words[2]} {words[3]}", option) for value in words[3].split()]
+
+
+def package_installs(argv: list[str]) -> list[Install]:
+    """What one simple command installs (see `Install`), or the index a `pip config set`
+    names; [] when it does neither."""
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv) or not argv:
+        return []
+    if "config" in argv:
+        return _pip_config(argv)
     found = _installer(argv)
     if found is None:
         return []
