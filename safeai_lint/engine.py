@@ -377,6 +377,10 @@ def lint(
     scan = plan(paths, cwd)
     config = config or resolve_config(scan.root, config_path, cwd)
     files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
+    from .render import render_stage, with_notes
+
+    stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze)  # charts, overlays
+    files = stage.files
     only = scan.only
     if cache_dir is not None and len(files) >= CACHE_THRESHOLD:
         from .cache import open_cache
@@ -404,6 +408,7 @@ def lint(
         results.append(FileFacts(rel, "unknown", diagnostics=(Diagnostic("SAI002", message, Location(rel, 1, 1)),)))
         if only is not None:
             only = only | {rel}
+    results.extend(stage.results)
     results.sort(key=lambda r: r.path)
 
     rules = rule_index()
@@ -413,13 +418,13 @@ def lint(
     ran_set = set(ran)
 
     project = Project(results)
-    raw: list[Finding] = []
+    raw: list[Finding] = list(stage.findings)
     for res in results:
         raw.extend(Finding(d.rule, d.message, d.location) for d in res.diagnostics)
         raw.extend(Finding("SAI003", b.message, b.location) for b in res.facts if isinstance(b, suppress.BadSuppression))
     for check in checks:
         raw.extend(check.run(project, config.policy))
-    raw = [f for f in raw if f.rule in ran_set]
+    raw = [f for f in with_notes(raw, stage.notes) if f.rule in ran_set]
     if only is not None:
         raw = [f for f in raw if f.location.path in only]
 
@@ -445,6 +450,8 @@ def lint(
 
     levels = config.level_overrides()
     lines = {res.path: res.lines for res in results}
+    for path, known in stage.lines.items():
+        lines[path] = {**lines.get(path, {}), **known}
     finished = _finish(kept, rules, levels, lines)
     return Result(
         findings=tuple(finished),
