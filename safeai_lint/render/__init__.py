@@ -56,13 +56,13 @@ def _under_templates(rel: str, every_chart: list[str], charts: list[str]) -> boo
 
 
 def _judge(stage: Stage, rendered, cap: int, analyze: Analyze) -> None:
-    from .place import Placer, relocate
+    from .place import Placer, move_suppressions, relocate
 
     facts = analyze(SourceFile(rendered.rel, "-", "yaml"), cap, rendered.text.encode())
     placer = Placer(rendered)
     moved = FileFacts(
         facts.path, facts.kind, relocate(facts.facts, placer), relocate(facts.diagnostics, placer),
-        relocate(facts.suppressions, placer), {},
+        move_suppressions(facts.suppressions, placer), {},
     )
     stage.results.append(moved)
     stage.notes.update(placer.notes)

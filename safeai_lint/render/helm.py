@@ -53,7 +53,6 @@ class RenderedFile:
 @dataclass(frozen=True)
 class ChartResult:
     folder: str
-    covered: frozenset[str]  # discovered files judged through the rendering, not on their own
     rendered: tuple[RenderedFile, ...] = ()
     problems: tuple[Problem, ...] = ()
 
@@ -84,41 +83,31 @@ def renderer() -> str:
 def render_chart(root: Path, folder: str, extra_values: tuple[str, ...], which: str) -> ChartResult:
     base = root / folder if folder else root
     prefix = f"{folder}/" if folder else ""
-    covered = frozenset()  # filled by the caller from the discovered files under templates/, charts/
     chart_rel = f"{prefix}Chart.yaml"
-    meta_text = _read(base / "Chart.yaml")
-    docs, _ = parse_documents(meta_text)
-    meta = docs[0].value if docs and isinstance(docs[0].value, YMap) else YMap()
-    name = str(meta.get("name") or base.name)
-    if meta.get("type") == "library":
-        return ChartResult(folder, covered)
-    problems: list[Problem] = []
-    missing = _missing_dependencies(base, meta, chart_rel, problems)
-    values_rels = [f"{prefix}values.yaml"] if (base / "values.yaml").is_file() else []
-    for given in extra_values:
-        target = (base / given)
-        rel = os.path.normpath(os.path.join(folder, given)).replace(os.sep, "/")
-        if os.path.isabs(given) or rel.startswith("../") or not inside_root(root, target):
-            problems.append(Problem("SAI002", "", f"values file {given!r} of chart {name} is outside the repository; not read", Location(chart_rel, 1, 1)))
-        elif not target.is_file():
-            problems.append(Problem("SAI002", "", f"values file {given!r} named in the config for chart {name} does not exist", Location(chart_rel, 1, 1)))
-        else:
-            values_rels.append(rel)
-    if not which:
-        problems.append(Problem("SAI002", "note", f"chart {name} not rendered: {NO_RENDERER}", Location(chart_rel, 1, 1)))
-        return ChartResult(folder, covered, (), tuple(problems))
-    texts = [(rel, _read(root / rel)) for rel in values_rels]
-    values, bad = load_values(texts)
-    for path, message, line in bad:
-        problems.append(Problem("SAI001", "", f"values file of chart {name}: {message}", Location(path, max(line, 1), 1)))
     with tempfile.TemporaryDirectory(prefix="safeai-chart-") as work:
-        plain_copy, lined_copy = Path(work, "plain", name), Path(work, "lined", name)
-        refused = copy_folder(root, base, plain_copy)
+        plain_copy = Path(work, "plain", base.name or "chart")
+        refused = copy_folder(root, base, plain_copy)  # from here on, only the copy is read
         if refused:
-            problems.append(Problem("SAI002", "", f"chart {name}: {refused.path} {refused.why}", Location(refused.path if _is_text(root, refused.path) else chart_rel, 1, 1)))
-            return ChartResult(folder, covered, (), tuple(problems))
+            shown = refused.path if _is_text(root, refused.path) else chart_rel
+            message = f"chart {folder or base.name}: {refused.path} {refused.why}"
+            return ChartResult(folder, (), (Problem("SAI002", "", message, Location(shown, 1, 1)),))
+        docs, _ = parse_documents(_read(plain_copy / "Chart.yaml"))
+        meta = docs[0].value if docs and isinstance(docs[0].value, YMap) else YMap()
+        name = str(meta.get("name") or base.name)
+        if meta.get("type") == "library":
+            return ChartResult(folder)
+        problems: list[Problem] = []
+        missing = _missing_dependencies(plain_copy, meta, chart_rel, problems)
+        texts = _values_texts(root, folder, plain_copy, name, extra_values, problems)
+        if not which:
+            problems.append(Problem("SAI002", "note", f"chart {name} not rendered: {NO_RENDERER}", Location(chart_rel, 1, 1)))
+            return ChartResult(folder, (), tuple(problems))
+        values, bad = load_values(texts)
+        for path, message, line in bad:
+            problems.append(Problem("SAI001", "", f"values file of chart {name}: {message}", Location(path, max(line, 1), 1)))
         if missing:
             _drop_dependencies(plain_copy / "Chart.yaml", missing)
+        lined_copy = Path(work, "lined", plain_copy.name)
         copy_folder(plain_copy, plain_copy, lined_copy)
         templates = _mark_templates(lined_copy)
         marked, legend = marked_values(values)
@@ -126,13 +115,31 @@ def render_chart(root: Path, folder: str, extra_values: tuple[str, ...], which: 
         outcomes = _render(which, jobs, Path(work))
         if not outcomes[0][0]:
             problems.append(_render_failure(name, prefix, outcomes[0][1], chart_rel))
-            return ChartResult(folder, covered, (), tuple(problems))
+            return ChartResult(folder, (), tuple(problems))
         if not outcomes[2][0]:  # a template did arithmetic on a value: trace strings only
             marked, legend = marked_values(values, numbers=False)
             outcomes[2] = _render(which, [(plain_copy, marked)], Path(work))[0]
-        subcharts = _subchart_folders(base, prefix)
-    rendered = _assemble(name, prefix, subcharts, outcomes, templates, legend, texts, root)
-    return ChartResult(folder, covered, tuple(rendered), tuple(problems))
+        subcharts = _subchart_folders(plain_copy, prefix)
+        rendered = _assemble(name, prefix, subcharts, outcomes, templates, legend, texts, plain_copy)
+    return ChartResult(folder, tuple(rendered), tuple(problems))
+
+
+def _values_texts(root: Path, folder: str, copy: Path, name: str, extra: tuple[str, ...], problems: list[Problem]) -> list[tuple[str, str]]:
+    """(path, text) of the chart's values.yaml (from the copy) and of each configured values
+    file that is inside the repository."""
+    prefix = f"{folder}/" if folder else ""
+    texts = [(f"{prefix}values.yaml", _read(copy / "values.yaml"))] if (copy / "values.yaml").is_file() else []
+    for given in extra:
+        rel = os.path.normpath(os.path.join(folder, given)).replace(os.sep, "/")
+        target = root / rel
+        where = Location(f"{prefix}Chart.yaml", 1, 1)
+        if os.path.isabs(given) or rel == ".." or rel.startswith("../") or not inside_root(root, target):
+            problems.append(Problem("SAI002", "", f"values file {given!r} of chart {name} is outside the repository; not read", where))
+        elif not target.is_file():
+            problems.append(Problem("SAI002", "", f"values file {given!r} named in the config for chart {name} does not exist", where))
+        else:
+            texts.append((rel, _read(target)))
+    return texts
 
 
 def _read(path: Path) -> str:
@@ -243,6 +250,9 @@ _WHERE = re.compile(r"([\w.-]+(?:/[\w.-]+)*\.(?:ya?ml|tpl|txt|json)):(\d+)")
 
 def _render_failure(name: str, prefix: str, error: object, chart_rel: str) -> Problem:
     text = re.sub(r"/\S*safeai-(?:chart|render)-[^/\s]*/(?:plain|lined)/", "", str(error))
+    text = " ".join(text.split())
+    if text.startswith(sandbox.CAP_PREFIXES):  # our own limit, not a fault of the chart
+        return Problem("SAI002", "", f"chart {name} not rendered: {text}", Location(chart_rel, 1, 1))
     match = _WHERE.search(text)
     if match and match.group(1).startswith(f"{name}/"):
         rel = prefix + match.group(1).split("/", 1)[1]
@@ -278,7 +288,7 @@ def _real_path(name: str, chart: str, prefix: str, subcharts: dict[str, str]) ->
 
 
 def _assemble(name: str, prefix: str, subcharts: dict[str, str], outcomes: list, templates: dict[str, str],
-              legend: dict[int, Leaf], texts: list[tuple[str, str]], root: Path) -> list[RenderedFile]:
+              legend: dict[int, Leaf], texts: list[tuple[str, str]], copy: Path) -> list[RenderedFile]:
     manifests: dict[str, str] = outcomes[0][1]
     lined: dict[str, str] = outcomes[1][1] if outcomes[1][0] else {}
     marked: dict[str, str] = outcomes[2][1] if outcomes[2][0] else {}
@@ -296,7 +306,7 @@ def _assemble(name: str, prefix: str, subcharts: dict[str, str], outcomes: list,
         shown = below.removeprefix("templates/")
         original = templates.get(below)
         if original is None:
-            original = _read(root / rel)
+            original = _read(copy / rel[len(prefix):])
         files = {**sources, rel: original}
         out.append(RenderedFile(rel, text, tuple(owners) if owners else None, sites, f"in chart {name}, template {shown}", files))
     return out

@@ -37,12 +37,13 @@ class Placer:
         self.notes: dict[tuple[str, int], str] = {}
         self.lines: dict[str, dict[int, str]] = {}
 
-    def __call__(self, loc: Location) -> Location:
+    def __call__(self, loc: Location, values: bool = True) -> Location:
+        """Where `loc` lands; with `values` False, never in a values file."""
         rf = self.rendered
         if loc.path != rf.rel:
             return loc
         site = rf.sites.get((loc.line, loc.column))
-        if site is not None and len(site.leaves) == 1:
+        if site is not None and len(site.leaves) == 1 and values:
             leaf = site.leaves[0]
             return self._at(leaf.location.path, leaf.location.line, leaf.location.column, f"{rf.note}, value {leaf.keypath}")
         note = rf.note
@@ -87,3 +88,34 @@ class Placer:
 
 def _indent(text: str) -> int:
     return len(text) - len(text.lstrip()) + 1
+
+
+DERIVED = "rendered-value"  # origin of a suppression carried to the values line (see below)
+
+
+def move_suppressions(sups: tuple, placer: Placer) -> tuple:
+    """Suppressions of a rendered file at template lines; each also covers the values lines
+    that set values on the lines it covers (a finding there moves to the values file). Those
+    carried copies are never reported unused: the one in the template is."""
+    from ..facts import Suppression
+
+    rf = placer.rendered
+    out = []
+    for sup in sups:
+        if sup.location.path != rf.rel:
+            out.append(sup)
+            continue
+        loc = placer(sup.location, values=False)  # its lines are the template's
+        first, last = sup.first_line, sup.last_line
+        if rf.owners is not None:
+            span = [rf.owners[n - 1] for n in range(max(first, 1), min(last, len(rf.owners)) + 1)] or [loc.line]
+            lines = (min(span), max(span))
+        else:
+            lines = (loc.line, loc.line)
+        out.append(Suppression(sup.rule, sup.reason, loc, lines[0], lines[1], sup.whole_file, sup.origin))
+        for (line, _), site in sorted(rf.sites.items()):
+            if sup.whole_file or first <= line <= last:
+                for leaf in site.leaves:
+                    at = leaf.location
+                    out.append(Suppression(sup.rule, sup.reason, at, at.line, at.line, False, DERIVED))
+    return tuple(out)

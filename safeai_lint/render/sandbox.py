@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 TIME_CAP_SECONDS = 30.0
 OUTPUT_CAP_BYTES = 20 * 1024 * 1024
+CAP_PREFIXES = ("rendering ran over the time cap", "rendered output reached the cap")
 _DEAD_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens, connections fail at once
 
 
@@ -45,9 +46,18 @@ def contained_env(home: str) -> dict[str, str]:
     }
 
 
-def run_renderer(argv: list[str], stdin: str = "", timeout: float = TIME_CAP_SECONDS, cap: int = OUTPUT_CAP_BYTES) -> Outcome:
+def time_cap() -> float:
+    """Seconds one rendering may take: SAFEAI_LINT_RENDER_SECONDS, else 30."""
+    try:
+        return max(float(os.environ.get("SAFEAI_LINT_RENDER_SECONDS", TIME_CAP_SECONDS)), 0.1)
+    except ValueError:
+        return TIME_CAP_SECONDS
+
+
+def run_renderer(argv: list[str], stdin: str = "", timeout: float = 0.0, cap: int = OUTPUT_CAP_BYTES) -> Outcome:
     """Run one renderer; `argv[0]` is an absolute path we chose (a program found on PATH or
     our own Python), never a name taken from a scanned repository."""
+    timeout = timeout or time_cap()
     with tempfile.TemporaryDirectory(prefix="safeai-render-") as home:
         out_path, err_path = os.path.join(home, ".out"), os.path.join(home, ".err")
         with open(out_path, "wb") as out_file, open(err_path, "wb") as err_file:
