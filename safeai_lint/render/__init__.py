@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..discover import SourceFile
-from ..facts import FileFacts
+from ..facts import FileFacts, Location
 from ..findings import Finding
 
 Analyze = Callable[[SourceFile, int, bytes], FileFacts]
@@ -28,22 +28,64 @@ class Stage:
 
 
 def render_stage(root: Path, files: list[SourceFile], helm_values: dict[str, tuple[str, ...]], cap: int, analyze: Analyze) -> Stage:
-    from . import helm
-
     rels = [sf.rel for sf in files]
+    stage = Stage(list(files))
+    covered = _charts(stage, root, rels, helm_values, cap, analyze) | _overlays(stage, root, files, cap, analyze)
+    stage.files[:] = [sf for sf in files if sf.rel not in covered]
+    return stage
+
+
+def _charts(stage: Stage, root: Path, rels: list[str], helm_values: dict[str, tuple[str, ...]], cap: int, analyze: Analyze) -> set[str]:
+    from . import helm
+    from .place import Placer
+
     charts = helm.chart_folders(rels)
     if not charts:
-        return Stage(files)
+        return set()
     every_chart = sorted({rel.rsplit("/", 1)[0] if "/" in rel else "" for rel in rels if rel.rsplit("/", 1)[-1] == "Chart.yaml"})
-    covered = {rel for rel in rels if _under_templates(rel, every_chart, charts)}
     which = helm.renderer()
-    stage = Stage([sf for sf in files if sf.rel not in covered])
     for folder in charts:
         result = helm.render_chart(root, folder, helm_values.get(folder, ()), which)
         stage.findings.extend(Finding(p.rule, p.message, p.location, level=p.level) for p in result.problems)
         for rendered in result.rendered:
-            _judge(stage, rendered, cap, analyze)
-    return stage
+            _judge(stage, rendered.rel, rendered.text, Placer(rendered), cap, analyze)
+    return {rel for rel in rels if _under_templates(rel, every_chart, charts)}
+
+
+def _overlays(stage: Stage, root: Path, files: list[SourceFile], cap: int, analyze: Analyze) -> set[str]:
+    """Build every top overlay; the resource and patch files of a successful build are judged
+    through it (their comment suppressions still count), not on their own."""
+    from . import kustomize
+    from .copy import reader
+    from .kplace import BuildPlacer
+
+    rels = [sf.rel for sf in files]
+    found = kustomize.files_of(rels)
+    if not found:
+        return set()
+    read = reader(root, cap)
+    kusts = kustomize.read_kustomizations(root, found, read)
+    argv = kustomize.renderer()
+    covered: set[str] = set()
+    for top in kustomize.top_overlays(kusts):
+        if not argv:
+            message = (f"overlay {top or '.'} not built: no kustomize renderer: install `kustomize` or `kubectl` on PATH "
+                       "or `pip install 'safeai-lint[kustomize]'`; its files are judged one by one")
+            stage.findings.append(Finding("SAI002", message, Location(kusts[top].rel, 1, 1), level="note"))
+            continue
+        build, problems = kustomize.build(root, kusts, top, argv, read)
+        stage.findings.extend(Finding(p.rule, p.message, p.location, level=p.level) for p in problems)
+        if build is None:
+            continue
+        virtual = f"{kusts[top].rel}#build"
+        _judge(stage, virtual, build.text, BuildPlacer(build, virtual, kusts[top].rel, read), cap, analyze)
+        covered |= kustomize.reached_files(kusts, top)
+    kinds = {sf.rel: sf for sf in files}
+    for rel in sorted(covered & set(kinds)):
+        own = analyze(kinds[rel], cap, None)  # only its comment suppressions: its objects come from builds
+        bad = tuple(f for f in own.facts if type(f).__name__ == "BadSuppression")
+        stage.results.append(FileFacts(own.path, own.kind, bad, (), tuple(s for s in own.suppressions if s.origin == "comment")))
+    return covered
 
 
 def _under_templates(rel: str, every_chart: list[str], charts: list[str]) -> bool:
@@ -55,17 +97,19 @@ def _under_templates(rel: str, every_chart: list[str], charts: list[str]) -> boo
     return any(rel.startswith(f"{folder}/charts/" if folder else "charts/") for folder in charts)
 
 
-def _judge(stage: Stage, rendered, cap: int, analyze: Analyze) -> None:
-    from .place import Placer, move_suppressions, relocate
+def _judge(stage: Stage, rel: str, text: str, placer, cap: int, analyze: Analyze) -> None:
+    """Analyse a rendered text (virtual path `rel`) and move what it tells to real lines."""
+    from .place import move_suppressions, relocate
 
-    facts = analyze(SourceFile(rendered.rel, "-", "yaml"), cap, rendered.text.encode())
-    placer = Placer(rendered)
+    facts = analyze(SourceFile(rel, "-", "yaml"), cap, text.encode())
     moved = FileFacts(
         facts.path, facts.kind, relocate(facts.facts, placer), relocate(facts.diagnostics, placer),
-        move_suppressions(facts.suppressions, placer), {},
+        move_suppressions(facts.suppressions, placer, text.count("\n") + 1), {},
     )
     stage.results.append(moved)
-    stage.notes.update(placer.notes)
+    for where, note in placer.notes.items():
+        old = stage.notes.get(where)
+        stage.notes[where] = note if not old or note in old else f"{old}; {note}"
     for path, lines in placer.lines.items():
         stage.lines.setdefault(path, {}).update(lines)
 

@@ -31,10 +31,11 @@ def inside_root(root: Path, path: Path) -> bool:
     return real == root or root in real.parents
 
 
-def copy_folder(root: Path, source: Path, dest: Path) -> Refusal | None:
-    """Copy `source` (inside `root`) to `dest`, dereferencing in-repo symlinks; None on success."""
+def copy_folder(root: Path, source: Path, dest: Path, recursive: bool = True) -> Refusal | None:
+    """Copy `source` (inside `root`) to `dest`, dereferencing in-repo symlinks; None on success.
+    Not `recursive`: the files of `source` only."""
     budget = [MAX_COPY_BYTES, MAX_COPY_FILES]
-    return _copy(root, source, dest, budget, depth=0)
+    return _copy(root, source, dest, budget, depth=0 if recursive else -1)
 
 
 def _rel(root: Path, path: Path) -> str:
@@ -65,6 +66,8 @@ def _copy(root: Path, source: Path, dest: Path, budget: list[int], depth: int) -
         except OSError:
             continue
         if is_dir:
+            if depth < 0:
+                continue
             refused = _copy(root, path, target, budget, depth + 1)
             if refused:
                 return refused
@@ -80,3 +83,23 @@ def _copy(root: Path, source: Path, dest: Path, budget: list[int], depth: int) -
             shutil.copyfile(path, target, follow_symlinks=True)
         # FIFOs, sockets, devices: never opened, not copied
     return None
+
+
+def reader(root: Path, cap: int = MAX_COPY_BYTES):
+    """`read(rel)`: the text of a file of the repository ("" for a file that is missing, too
+    big, not regular or reached through a symlink leading outside), read once."""
+    cache: dict[str, str] = {}
+
+    def read(rel: str) -> str:
+        if rel not in cache:
+            path = root / rel
+            text = ""
+            try:
+                if inside_root(root, path) and path.is_file() and path.stat().st_size <= cap:
+                    text = path.read_text(encoding="utf-8-sig", errors="replace")
+            except OSError:
+                text = ""
+            cache[rel] = text
+        return cache[rel]
+
+    return read

@@ -5,6 +5,7 @@ template line that wrote the key, else the template line that opens the object.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any, Callable
 
@@ -25,6 +26,9 @@ def relocate(obj: Any, move: Callable[[Location], Location]) -> Any:
     if isinstance(obj, Record):
         cls, values = obj.__reduce__()
         return cls(*(relocate(value, move) for value in values))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):  # e.g. a BadSuppression
+        changes = {f.name: relocate(getattr(obj, f.name), move) for f in dataclasses.fields(obj) if f.init}
+        return dataclasses.replace(obj, **changes)
     return obj
 
 
@@ -33,6 +37,7 @@ class Placer:
 
     def __init__(self, rendered: RenderedFile) -> None:
         self.rendered = rendered
+        self.rel = rendered.rel
         self.rendered_lines = rendered.text.split("\n")
         self.notes: dict[tuple[str, int], str] = {}
         self.lines: dict[str, dict[int, str]] = {}
@@ -56,6 +61,13 @@ class Placer:
             column = loc.column if text[: loc.column - 1] == rendered[: loc.column - 1] else _indent(text)
             return self._at(rf.rel, line, column, note)
         return self._at(rf.rel, self._opening_line(loc.line), 1, note)
+
+    def targets(self, line: int) -> list[Location]:
+        """Every place a finding on rendered `line` may land."""
+        rf = self.rendered
+        out = [self(Location(rf.rel, line, 1), values=False)]
+        out += [self(Location(rf.rel, site.line, site.column)) for site in rf.sites.values() if site.line == line]
+        return out
 
     def _text(self, path: str, line: int) -> str:
         lines = self.rendered.sources.get(path, "").split("\n")
@@ -90,32 +102,29 @@ def _indent(text: str) -> int:
     return len(text) - len(text.lstrip()) + 1
 
 
-DERIVED = "rendered-value"  # origin of a suppression carried to the values line (see below)
+DERIVED = "rendered-value"  # origin of a suppression carried to where findings land (see below)
 
 
-def move_suppressions(sups: tuple, placer: Placer) -> tuple:
-    """Suppressions of a rendered file at template lines; each also covers the values lines
-    that set values on the lines it covers (a finding there moves to the values file). Those
-    carried copies are never reported unused: the one in the template is."""
+def move_suppressions(sups: tuple, placer: Any, total_lines: int) -> tuple:
+    """Suppressions of a rendered file, moved to the file that holds them; each is also carried
+    to every other place a finding on the lines it covers may land (a values line, a patch).
+    The carried copies are never reported unused: the original is."""
     from ..facts import Suppression
 
-    rf = placer.rendered
     out = []
     for sup in sups:
-        if sup.location.path != rf.rel:
+        if sup.location.path != placer.rel:
             out.append(sup)
             continue
-        loc = placer(sup.location, values=False)  # its lines are the template's
-        first, last = sup.first_line, sup.last_line
-        if rf.owners is not None:
-            span = [rf.owners[n - 1] for n in range(max(first, 1), min(last, len(rf.owners)) + 1)] or [loc.line]
-            lines = (min(span), max(span))
-        else:
-            lines = (loc.line, loc.line)
-        out.append(Suppression(sup.rule, sup.reason, loc, lines[0], lines[1], sup.whole_file, sup.origin))
-        for (line, _), site in sorted(rf.sites.items()):
-            if sup.whole_file or first <= line <= last:
-                for leaf in site.leaves:
-                    at = leaf.location
-                    out.append(Suppression(sup.rule, sup.reason, at, at.line, at.line, False, DERIVED))
+        loc = placer(sup.location, values=False)
+        first, last = (1, total_lines) if sup.whole_file else (max(sup.first_line, 1), min(sup.last_line, total_lines))
+        covered = [placer(Location(placer.rel, n, 1), values=False) for n in range(first, last + 1)]
+        same = [c.line for c in covered if c.path == loc.path] or [loc.line]
+        out.append(Suppression(sup.rule, sup.reason, loc, min(same + [loc.line]), max(same + [loc.line]), False, sup.origin))
+        seen = {(loc.path, n) for n in range(min(same + [loc.line]), max(same + [loc.line]) + 1)}
+        for n in range(first, last + 1):
+            for target in placer.targets(n):
+                if (target.path, target.line) not in seen:
+                    seen.add((target.path, target.line))
+                    out.append(Suppression(sup.rule, sup.reason, target, target.line, target.line, False, DERIVED))
     return tuple(out)
