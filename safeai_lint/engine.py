@@ -400,9 +400,12 @@ def lint(
             except ValueError:
                 name = Path(name).name
         results = [r for r in results if r.path != name]
-        results.append(analyze(SourceFile(name, "-", classify(name) or "unknown"), config.max_file_size, stdin))
+        piped = analyze(SourceFile(name, "-", classify(name) or "unknown"), config.max_file_size, stdin)
+        moved = stage.from_stdin(piped, stdin, scan.root, [sf.rel for sf in files])  # `helm template` output
+        results.append(moved)
         named_paths = [p for p in paths if p != "-"]
         only = (only or frozenset()) | {name} if named_paths else frozenset({name})
+        only = only | stage.piped_paths
     for rel in scan.refused:
         message = "resolves outside the scan root (a symlink?); not read"
         results.append(FileFacts(rel, "unknown", diagnostics=(Diagnostic("SAI002", message, Location(rel, 1, 1)),)))

@@ -25,6 +25,25 @@ class Stage:
     findings: list[Finding] = field(default_factory=list)  # the stage's own SAI001/SAI002
     notes: dict[tuple[str, int], str] = field(default_factory=dict)  # (path, line) -> "in chart ..."
     lines: dict[str, dict[int, str]] = field(default_factory=dict)  # snippets of those lines
+    piped_paths: set[str] = field(default_factory=set)  # templates piped `helm template` output maps to
+
+    def from_stdin(self, facts: FileFacts, data: bytes, root: Path, rels: list[str]) -> FileFacts:
+        """Facts of piped `helm template` output moved to the templates its `# Source:` names."""
+        from .copy import reader
+        from .piped import map_piped
+
+        text = data.decode("utf-8", "replace")
+        piped = map_piped(facts, text, rels, reader(root)) if "# Source: " in text else None
+        if piped is None:
+            return facts
+        self.piped_paths.update(piped.paths)
+        # the piped output is what is judged of those templates, not the stage's own rendering
+        self.results[:] = [r for r in self.results if r.path not in piped.paths]
+        self.findings[:] = [f for f in self.findings if f.location.path not in piped.paths]
+        self.notes.update(piped.notes)
+        for path, lines in piped.lines.items():
+            self.lines.setdefault(path, {}).update(lines)
+        return piped.facts
 
 
 def render_stage(root: Path, files: list[SourceFile], helm_values: dict[str, tuple[str, ...]], cap: int, analyze: Analyze) -> Stage:
