@@ -55,6 +55,8 @@ def render_stage(root: Path, files: list[SourceFile], helm_values: dict[str, tup
 
 
 def _charts(stage: Stage, root: Path, rels: list[str], helm_values: dict[str, tuple[str, ...]], cap: int, analyze: Analyze) -> set[str]:
+    if not any(rel == "Chart.yaml" or rel.endswith("/Chart.yaml") for rel in rels):
+        return set()  # nothing to render: load no YAML machinery (a one-file pre-commit run)
     from . import helm
     from .place import Placer
 
@@ -74,11 +76,13 @@ def _charts(stage: Stage, root: Path, rels: list[str], helm_values: dict[str, tu
 def _overlays(stage: Stage, root: Path, files: list[SourceFile], cap: int, analyze: Analyze) -> set[str]:
     """Build every top overlay; the resource and patch files of a successful build are judged
     through it (their comment suppressions still count), not on their own."""
+    rels = [sf.rel for sf in files]
+    if not any(rel.rsplit("/", 1)[-1] in ("kustomization.yaml", "kustomization.yml", "Kustomization") for rel in rels):
+        return set()
     from . import kustomize
     from .copy import reader
     from .kplace import BuildPlacer
 
-    rels = [sf.rel for sf in files]
     found = kustomize.files_of(rels)
     if not found:
         return set()
