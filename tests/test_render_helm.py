@@ -261,3 +261,24 @@ def test_cli_scan_of_a_chart_exits_1_with_findings_at_real_paths(tmp_path: Path)
     assert proc.returncode == 1, proc.stderr.decode()
     paths = {f["path"] for f in json.loads(proc.stdout)["findings"]}
     assert paths == {"templates/deployment.yaml", "values.yaml"}
+
+
+def test_value_provenance_follows_what_the_template_really_used(tmp_path: Path) -> None:
+    """`--flag={{ value }}` is that value; an empty tag replaced by `default` is not the values
+    file's doing; a value with other text around it is reported at the template line."""
+    root = write_tree(tmp_path, {
+        "c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\nappVersion: latest\n",
+        "c/values.yaml": "tag: \"\"\nfraction: 0.97\nregistry: docker.io\n",
+        "c/templates/d.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      containers:\n"
+            "        - name: vllm\n"
+            "          image: vllm/vllm-openai:{{ .Values.tag | default .Chart.AppVersion }}\n"
+            "          args: [\"--gpu-memory-utilization={{ .Values.fraction }}\", \"--max-model-len=4096\"]\n"
+            "        - name: side\n"
+            "          image: \"{{ .Values.registry }}/library/nginx:1.27\"\n"
+        ),
+    })
+    found = hits(run(root))
+    assert ("SAI307", "c/values.yaml", 2) in found
+    assert ("SAI202", "c/templates/d.yaml", 10) in found  # the tag came from appVersion
+    assert not [h for h in found if h[1] == "c/values.yaml" and h[2] in (1, 3)]

@@ -48,7 +48,7 @@ class Placer:
         if loc.path != rf.rel:
             return loc
         site = rf.sites.get((loc.line, loc.column))
-        if site is not None and len(site.leaves) == 1 and values:
+        if site is not None and len(site.leaves) == 1 and site.whole and values:
             leaf = site.leaves[0]
             return self._at(leaf.location.path, leaf.location.line, leaf.location.column, f"{rf.note}, value {leaf.keypath}")
         note = rf.note

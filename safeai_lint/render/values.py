@@ -98,8 +98,8 @@ def _merge(base: dict, over: dict) -> dict:
 
 def marked_values(values: Values, numbers: bool = True) -> tuple[dict, dict[int, Leaf]]:
     """The whole values tree with every known scalar replaced by a marker (numbers too unless
-    told not to; booleans never: a marker would flip a condition), and what each marker
-    stands for."""
+    told not to; booleans, empty strings and zeros never: a marker would flip a condition or
+    a `default`), and what each marker stands for."""
     legend: dict[int, Leaf] = {}
 
     def walk(node: Any, where: tuple) -> Any:
@@ -108,8 +108,8 @@ def marked_values(values: Values, numbers: bool = True) -> tuple[dict, dict[int,
         if isinstance(node, list):
             return [walk(value, where + (index,)) for index, value in enumerate(node)]
         leaf = values.leaves.get(where)
-        if leaf is None or isinstance(node, bool) or node is None or (not numbers and not isinstance(node, str)):
-            return node
+        if leaf is None or isinstance(node, bool) or not node or (not numbers and not isinstance(node, str)):
+            return node  # an empty or zero value is false in a template: a marker would flip that
         legend[len(legend)] = leaf
         return f"zzsaiv{len(legend) - 1:05d}zz"
 
@@ -123,6 +123,7 @@ class Site:
     line: int
     column: int
     leaves: tuple[Leaf, ...]  # one: the value came from there; several: composed of them
+    whole: bool = True  # the scalar is that one value (or `--flag=<value>`), not text around it
 
 
 def value_sites(real_text: str, marked_text: str, legend: dict[int, Leaf]) -> dict[tuple[int, int], Site]:
@@ -135,6 +136,13 @@ def value_sites(real_text: str, marked_text: str, legend: dict[int, Leaf]) -> di
     for real, marked in zip(real_docs, marked_docs):
         _pair(real.value, marked.value, legend, sites)
     return sites
+
+
+_FLAG_VALUE = re.compile(r"(?:-{1,2}[\w.-]+=)?zzsaiv\d{5}zz", re.I)
+
+
+def _whole(marked: Any) -> bool:
+    return isinstance(marked, str) and _FLAG_VALUE.fullmatch(marked.strip()) is not None
 
 
 def _leaves_in(value: Any, legend: dict[int, Leaf]) -> tuple[Leaf, ...]:
@@ -167,4 +175,4 @@ def _child(real: Any, marked: Any, pos: tuple, legend: dict[int, Leaf], sites: d
     found = _leaves_in(marked, legend)
     if found:
         line, col = pos[:2]
-        sites[(line, col)] = Site(line, col, found)
+        sites[(line, col)] = Site(line, col, found, whole=_whole(marked))
