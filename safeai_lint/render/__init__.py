@@ -112,12 +112,13 @@ def _overlays(stage: Stage, root: Path, files: list[SourceFile], cap: int, analy
 
 
 def _under_templates(rel: str, every_chart: list[str], charts: list[str]) -> bool:
-    """Is `rel` a chart's template, or inside a vendored subchart (judged only as rendered)?"""
+    """Is `rel` judged only as rendered: a chart's template, a vendored subchart, or a file of
+    a rendered chart's `files/` (fragments its templates read with `.Files.Get` and `tpl`)?"""
     for folder in every_chart:
         prefix = f"{folder}/" if folder else ""
         if rel.startswith(f"{prefix}templates/"):
             return True
-    return any(rel.startswith(f"{folder}/charts/" if folder else "charts/") for folder in charts)
+    return any(rel.startswith((f"{folder}/charts/", f"{folder}/files/") if folder else ("charts/", "files/")) for folder in charts)
 
 
 def _judge(stage: Stage, rel: str, text: str, placer, cap: int, analyze: Analyze) -> None:

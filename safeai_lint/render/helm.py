@@ -20,7 +20,7 @@ from ..facts import Location
 from ..sources.yaml import YList, YMap, parse_documents, plain
 from . import sandbox
 from .copy import copy_folder, inside_root
-from .lines import line_map, mark_template
+from .lines import blank_definitions, line_map, mark_template
 from .values import Leaf, Site, Values, load_values, marked_values, value_sites
 
 RELEASE = "release"
@@ -301,7 +301,8 @@ def _assemble(name: str, prefix: str, subcharts: dict[str, str], outcomes: list,
         if rel is None:
             continue
         owners = line_map(text, lined[template]) if template in lined else None
-        sites = value_sites(text, marked[template], legend) if template in marked else {}
+        text = blank_definitions(text)
+        sites = value_sites(text, blank_definitions(marked[template]), legend) if template in marked else {}
         below = template.split("/", 1)[1] if "/" in template else template
         shown = below.removeprefix("templates/")
         original = templates.get(below)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import posixpath
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..sources.yaml import YList, YMap, parse_documents
 from . import sandbox
 from .copy import copy_folder, inside_root
 from .helm import Problem
+from .lines import blank_definitions
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REFS = ("resources", "bases", "components")
@@ -144,10 +146,11 @@ def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str]
                     return None, [Problem("SAI002", "", f"overlay {top or '.'} not built: {refused.path} {refused.why}", Location(kusts[top].rel, 1, 1))]
         outcome = sandbox.run_renderer([*argv, str(copy_root / top)])
     if not outcome.ok:
-        text = " ".join(outcome.error.replace(str(copy_root) + "/", "").split())
+        text = re.sub(r"^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] ", "", outcome.error)  # a klog prefix
+        text = " ".join(text.replace(str(copy_root) + "/", "").split())
         rule = "SAI002" if text.startswith(sandbox.CAP_PREFIXES) else "SAI001"
         return None, [Problem(rule, "", f"overlay {top or '.'} does not build: {text[:500]}", Location(kusts[top].rel, 1, 1))]
-    return Build(top, outcome.stdout, _writers(kusts, reached, read), _images(kusts, reached)), []
+    return Build(top, blank_definitions(outcome.stdout), _writers(kusts, reached, read), _images(kusts, reached)), []
 
 
 def _writers(kusts: dict[str, Kustomization], reached: list[str], read: callable) -> list[tuple[str, YMap]]:
@@ -155,7 +158,7 @@ def _writers(kusts: dict[str, Kustomization], reached: list[str], read: callable
     for folder in reached:
         k = kusts[folder]
         for path in [f for f, _ in k.files] + list(k.patches):
-            docs, _ = parse_documents(read(path))
+            docs, _ = parse_documents(blank_definitions(read(path)))
             out.extend((path, doc.value) for doc in docs if isinstance(doc.value, YMap))
     return out
 
