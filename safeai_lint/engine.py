@@ -379,7 +379,7 @@ def lint(
     files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
     from .render import render_stage, with_notes
 
-    stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze)  # charts, overlays
+    stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze, cache_dir)  # charts, overlays
     files = stage.files
     only = scan.only
     if cache_dir is not None and len(files) >= CACHE_THRESHOLD:

@@ -46,18 +46,22 @@ class Stage:
         return piped.facts
 
 
-def render_stage(root: Path, files: list[SourceFile], helm_values: dict[str, tuple[str, ...]], cap: int, analyze: Analyze) -> Stage:
+def render_stage(root: Path, files: list[SourceFile], helm_values: dict[str, tuple[str, ...]], cap: int, analyze: Analyze,
+                 cache_dir: Path | None = None) -> Stage:
+    """`cache_dir`: keep renderings there and reuse them while their inputs are unchanged."""
     rels = [sf.rel for sf in files]
     stage = Stage(list(files))
-    covered = _charts(stage, root, rels, helm_values, cap, analyze) | _overlays(stage, root, files, cap, analyze)
+    covered = _charts(stage, root, rels, helm_values, cap, analyze, cache_dir) | _overlays(stage, root, files, cap, analyze, cache_dir)
     stage.files[:] = [sf for sf in files if sf.rel not in covered]
     return stage
 
 
-def _charts(stage: Stage, root: Path, rels: list[str], helm_values: dict[str, tuple[str, ...]], cap: int, analyze: Analyze) -> set[str]:
+def _charts(stage: Stage, root: Path, rels: list[str], helm_values: dict[str, tuple[str, ...]], cap: int, analyze: Analyze,
+            cache_dir: Path | None) -> set[str]:
     if not any(rel == "Chart.yaml" or rel.endswith("/Chart.yaml") for rel in rels):
         return set()  # nothing to render: load no YAML machinery (a one-file pre-commit run)
     from . import helm
+    from .memo import Memo
     from .place import Placer
 
     charts = helm.chart_folders(rels)
@@ -66,14 +70,14 @@ def _charts(stage: Stage, root: Path, rels: list[str], helm_values: dict[str, tu
     every_chart = sorted({rel.rsplit("/", 1)[0] if "/" in rel else "" for rel in rels if rel.rsplit("/", 1)[-1] == "Chart.yaml"})
     which = helm.renderer()
     for folder in charts:
-        result = helm.render_chart(root, folder, helm_values.get(folder, ()), which)
+        result = helm.render_chart(root, folder, helm_values.get(folder, ()), which, Memo(cache_dir))
         stage.findings.extend(Finding(p.rule, p.message, p.location, level=p.level) for p in result.problems)
         for rendered in result.rendered:
             _judge(stage, rendered.rel, rendered.text, Placer(rendered), cap, analyze)
     return {rel for rel in rels if _under_templates(rel, every_chart, charts)}
 
 
-def _overlays(stage: Stage, root: Path, files: list[SourceFile], cap: int, analyze: Analyze) -> set[str]:
+def _overlays(stage: Stage, root: Path, files: list[SourceFile], cap: int, analyze: Analyze, cache_dir: Path | None) -> set[str]:
     """Build every top overlay; the resource and patch files of a successful build are judged
     through it (their comment suppressions still count), not on their own."""
     rels = [sf.rel for sf in files]
@@ -82,6 +86,7 @@ def _overlays(stage: Stage, root: Path, files: list[SourceFile], cap: int, analy
     from . import kustomize
     from .copy import reader
     from .kplace import BuildPlacer
+    from .memo import Memo
 
     found = kustomize.files_of(rels)
     if not found:
@@ -96,7 +101,7 @@ def _overlays(stage: Stage, root: Path, files: list[SourceFile], cap: int, analy
                        "or `pip install 'safeai-lint[kustomize]'`; its files are judged one by one")
             stage.findings.append(Finding("SAI002", message, Location(kusts[top].rel, 1, 1), level="note"))
             continue
-        build, problems = kustomize.build(root, kusts, top, argv, read)
+        build, problems = kustomize.build(root, kusts, top, argv, read, Memo(cache_dir))
         stage.findings.extend(Finding(p.rule, p.message, p.location, level=p.level) for p in problems)
         if build is None:
             continue

@@ -21,6 +21,7 @@ from ..sources.yaml import YList, YMap, parse_documents, plain
 from . import sandbox
 from .copy import copy_folder, inside_root
 from .lines import blank_definitions, line_map, mark_template
+from .memo import Memo, key, program_stamp, tree_digest
 from .values import Leaf, Site, Values, load_values, marked_values, value_sites
 
 RELEASE = "release"
@@ -80,7 +81,8 @@ def renderer() -> str:
     return ""
 
 
-def render_chart(root: Path, folder: str, extra_values: tuple[str, ...], which: str) -> ChartResult:
+def render_chart(root: Path, folder: str, extra_values: tuple[str, ...], which: str, memo: Memo | None = None) -> ChartResult:
+    memo = memo or Memo(None)
     base = root / folder if folder else root
     prefix = f"{folder}/" if folder else ""
     chart_rel = f"{prefix}Chart.yaml"
@@ -112,13 +114,13 @@ def render_chart(root: Path, folder: str, extra_values: tuple[str, ...], which: 
         templates = _mark_templates(lined_copy)
         marked, legend = marked_values(values)
         jobs = [(plain_copy, values.merged), (lined_copy, values.merged), (plain_copy, marked)]
-        outcomes = _render(which, jobs, Path(work))
+        outcomes = _render(which, jobs, Path(work), memo)
         if not outcomes[0][0]:
             problems.append(_render_failure(name, prefix, outcomes[0][1], chart_rel))
             return ChartResult(folder, (), tuple(problems))
         if not outcomes[2][0]:  # a template did arithmetic on a value: trace strings only
             marked, legend = marked_values(values, numbers=False)
-            outcomes[2] = _render(which, [(plain_copy, marked)], Path(work))[0]
+            outcomes[2] = _render(which, [(plain_copy, marked)], Path(work), memo)[0]
         subcharts = _subchart_folders(plain_copy, prefix)
         rendered = _assemble(name, prefix, subcharts, outcomes, templates, legend, texts, plain_copy)
     return ChartResult(folder, tuple(rendered), tuple(problems))
@@ -209,8 +211,26 @@ def _mark_templates(chart: Path) -> dict[str, str]:
     return originals
 
 
-def _render(which: str, jobs: list[tuple[Path, dict]], work: Path) -> list[tuple[bool, object]]:
-    """Each job rendered: (True, {template name: text}) or (False, error)."""
+def _render(which: str, jobs: list[tuple[Path, dict]], work: Path, memo: Memo) -> list[tuple[bool, object]]:
+    """Each job rendered: (True, {template name: text}) or (False, error); from `memo` when
+    the same charts were rendered with the same values by the same renderer before."""
+    program = (sandbox.find_program("helm") or "helm") if which == "helm" else _sdk_stamp()
+    name = key(which, program_stamp(program), *(f"{tree_digest(chart)}:{json.dumps(values, sort_keys=True)}" for chart, values in jobs))
+    kept = memo.get(name)
+    if isinstance(kept, list) and len(kept) == len(jobs):
+        return [(bool(ok), payload) for ok, payload in kept]
+    out = _render_now(which, jobs, work)
+    if not any(not ok and str(payload).startswith(sandbox.CAP_PREFIXES) for ok, payload in out):
+        memo.put(name, [[ok, payload] for ok, payload in out])
+    return out
+
+
+def _sdk_stamp() -> str:
+    spec = importlib.util.find_spec("helm_python")
+    return spec.origin if spec and spec.origin else "helm_python"
+
+
+def _render_now(which: str, jobs: list[tuple[Path, dict]], work: Path) -> list[tuple[bool, object]]:
     if which == "sdk":
         request = json.dumps({"jobs": [{"chart": str(chart), "values": values} for chart, values in jobs]})
         outcome = sandbox.run_renderer([sys.executable, "-I", "-m", "safeai_lint.render.sdk_worker"], request)

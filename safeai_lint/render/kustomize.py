@@ -23,6 +23,7 @@ from . import sandbox
 from .copy import copy_folder, inside_root
 from .helm import Problem
 from .lines import blank_definitions
+from .memo import Memo, key, program_stamp, tree_digest
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REFS = ("resources", "bases", "components")
@@ -128,7 +129,7 @@ def closure(kusts: dict[str, Kustomization], top: str) -> list[str]:
     return order
 
 
-def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str], read: callable) -> tuple[Build | None, list[Problem]]:
+def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str], read: callable, memo: Memo | None = None) -> tuple[Build | None, list[Problem]]:
     reached = closure(kusts, top)
     problems = [
         Problem("SAI002", "", f"overlay {top or '.'} not built: {path!r} is remote or outside the repository", Location(kusts[f].rel, line, 1))
@@ -144,7 +145,14 @@ def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str]
                 refused = copy_folder(root, root / part, copy_root / part, recursive=False)
                 if refused:
                     return None, [Problem("SAI002", "", f"overlay {top or '.'} not built: {refused.path} {refused.why}", Location(kusts[top].rel, 1, 1))]
-        outcome = sandbox.run_renderer([*argv, str(copy_root / top)])
+        name = key(program_stamp(argv[0]), *argv[1:], top, tree_digest(copy_root))
+        kept = memo.get(name) if memo else None
+        if isinstance(kept, dict) and {"ok", "stdout", "error"} <= set(kept):
+            outcome = sandbox.Outcome(bool(kept["ok"]), str(kept["stdout"]), str(kept["error"]))
+        else:
+            outcome = sandbox.run_renderer([*argv, str(copy_root / top)])
+            if memo and not outcome.error.startswith(sandbox.CAP_PREFIXES):
+                memo.put(name, {"ok": outcome.ok, "stdout": outcome.stdout, "error": outcome.error.replace(str(copy_root) + "/", "")})
     if not outcome.ok:
         text = re.sub(r"^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] ", "", outcome.error)  # a klog prefix
         text = " ".join(text.replace(str(copy_root) + "/", "").split())
