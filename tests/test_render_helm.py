@@ -282,3 +282,25 @@ def test_value_provenance_follows_what_the_template_really_used(tmp_path: Path) 
     assert ("SAI307", "c/values.yaml", 2) in found
     assert ("SAI202", "c/templates/d.yaml", 10) in found  # the tag came from appVersion
     assert not [h for h in found if h[1] == "c/values.yaml" and h[2] in (1, 3)]
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "genai-assistant-v2-chart"
+
+
+def test_example_chart_of_the_incident(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "repo")
+    result = run(tmp_path / "repo", select=["SAI2", "SAI3", "SAI5", "SAI6"])
+    assert hits(result) == {
+        ("SAI308", "templates/deployment.yaml", 4), ("SAI305", "templates/deployment.yaml", 4),
+        ("SAI309", "templates/deployment.yaml", 18), ("SAI605", "templates/deployment.yaml", 18),
+        ("SAI202", "templates/deployment.yaml", 19), ("SAI203", "templates/deployment.yaml", 19),
+        ("SAI501", "templates/deployment.yaml", 20),
+        ("SAI301", "templates/deployment.yaml", 27), ("SAI302", "templates/deployment.yaml", 29),
+        ("SAI304", "templates/deployment.yaml", 29),
+        ("SAI301", "templates/deployment.yaml", 30), ("SAI309", "templates/deployment.yaml", 30),
+        ("SAI601", "values.yaml", 6), ("SAI307", "values.yaml", 8),
+        ("SAI201", "values.yaml", 12), ("SAI203", "values.yaml", 12),
+    }
+    # with the production values file named in the config, the VRAM fraction passes
+    write_tree(tmp_path / "repo", {".safeai-lint.yaml": "helm:\n  values:\n    .: [values-prod.yaml]\n"})
+    assert not hits(run(tmp_path / "repo"), "SAI307")
