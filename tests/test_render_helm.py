@@ -304,3 +304,17 @@ def test_example_chart_of_the_incident(tmp_path: Path) -> None:
     # with the production values file named in the config, the VRAM fraction passes
     write_tree(tmp_path / "repo", {".safeai-lint.yaml": "helm:\n  values:\n    .: [values-prod.yaml]\n"})
     assert not hits(run(tmp_path / "repo"), "SAI307")
+
+
+@pytest.mark.parametrize("files", [
+    {"c/Chart.yaml": "apiVersion: v2\nname: [\n"},  # Chart.yaml is not YAML
+    {"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\n", "c/values.yaml": "- a\n- b\n"},  # values not a mapping
+    {"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\n", "c/templates/x.yaml": "a: [\n{{ .Values.x }}\n"},  # renders to bad YAML
+    {"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\n", "c/templates/x.yaml": b"\x00\xff{{ .Values }}"},  # binary
+    {"c/Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\ndependencies: oops\n"},  # dependencies not a list
+    {"Chart.yaml": "apiVersion: v2\nname: c\nversion: 1.0.0\n", "templates/cm.yaml": "{{ range $i, $e := until 100000 }}\n---\nkind: ConfigMap\n{{ end }}\n"},
+])
+def test_broken_charts_are_findings_not_crashes(tmp_path: Path, files: dict) -> None:
+    result = run(write_tree(tmp_path, files))
+    assert all(f.location.path in files or f.location.path.endswith(("Chart.yaml", "values.yaml")) for f in result.findings)
+    assert not [f for f in result.findings if "internal error" in f.message]

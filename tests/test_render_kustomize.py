@@ -144,3 +144,16 @@ def test_kubectl_wheel_builds_when_nothing_is_on_path(tmp_path: Path, monkeypatc
     argv = kustomize.renderer()
     assert argv and argv[-1] == "kustomize" and os.path.basename(argv[0]) == "kubectl"
     assert hits(run(overlays(tmp_path))) == EXPECTED
+
+
+def test_generator_files_in_subfolders_are_copied_for_the_build(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, {
+        "k/kustomization.yaml": (
+            "resources:\n  - deploy.yaml\nconfigMapGenerator:\n  - name: cfg\n    files:\n      - conf/app.properties\n"
+            "    envs:\n      - env/vars.env\n"
+        ),
+        "k/conf/app.properties": "a=1\n",
+        "k/env/vars.env": "B=2\n",
+        "k/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: nginx:latest\n",
+    })
+    assert hits(run(root)) == {("SAI202", "k/deploy.yaml", 9), ("SAI203", "k/deploy.yaml", 9)}

@@ -107,6 +107,33 @@ def _references(root: Path, folder: str, rel: str, tree: YMap) -> Kustomization:
     return Kustomization(folder, rel, tree, tuple(folders), tuple(files), tuple(patches), tuple(outside))
 
 
+_DATA_KEYS = ("configMapGenerator", "secretGenerator", "crds", "replacements", "transformers", "generators",
+              "configurations", "openapi", "validators")
+
+
+def data_files(root: Path, k: Kustomization) -> list[str]:
+    """Other files a kustomization reads (generator `files:`/`envs:`, `crds:`, replacement and
+    transformer files...): every string under those keys naming a file inside the repository."""
+    out = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str) and "\n" not in node and "://" not in node:
+            path = node.split("=", 1)[-1].strip()  # `files: [key=path]`
+            joined = posixpath.normpath(posixpath.join(k.folder, path)) if k.folder else posixpath.normpath(path)
+            if path and not posixpath.isabs(path) and not joined.startswith("../") and (root / joined).is_file() and inside_root(root, root / joined):
+                out.append(joined)
+
+    for key in _DATA_KEYS:
+        walk(k.tree.get(key))
+    return out
+
+
 def top_overlays(kusts: dict[str, Kustomization]) -> list[str]:
     used = {target for k in kusts.values() for target, _ in k.folders}
     return sorted(folder for folder in kusts if folder not in used)
@@ -140,7 +167,8 @@ def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str]
     with tempfile.TemporaryDirectory(prefix="safeai-kustomize-") as work:
         copy_root = Path(work, "repo")
         for folder in reached:
-            needed = {folder} | {posixpath.dirname(p) for p in (*[f for f, _ in kusts[folder].files], *kusts[folder].patches)}
+            k = kusts[folder]
+            needed = {folder} | {posixpath.dirname(p) for p in (*[f for f, _ in k.files], *k.patches, *data_files(root, k))}
             for part in sorted(needed):
                 refused = copy_folder(root, root / part, copy_root / part, recursive=False)
                 if refused:
