@@ -69,8 +69,9 @@ def _charts(stage: Stage, root: Path, rels: list[str], helm_values: dict[str, tu
         return set()
     every_chart = sorted({rel.rsplit("/", 1)[0] if "/" in rel else "" for rel in rels if rel.rsplit("/", 1)[-1] == "Chart.yaml"})
     which = helm.renderer()
-    for folder in charts:
-        result = helm.render_chart(root, folder, helm_values.get(folder, ()), which, Memo(cache_dir))
+    memo = Memo(cache_dir)
+    results = _parallel(lambda folder: helm.render_chart(root, folder, helm_values.get(folder, ()), which, memo), charts)
+    for result in results:
         stage.findings.extend(Finding(p.rule, p.message, p.location, level=p.level) for p in result.problems)
         for rendered in result.rendered:
             _judge(stage, rendered.rel, rendered.text, Placer(rendered), cap, analyze)
@@ -95,13 +96,16 @@ def _overlays(stage: Stage, root: Path, files: list[SourceFile], cap: int, analy
     kusts = kustomize.read_kustomizations(root, found, read)
     argv = kustomize.renderer()
     covered: set[str] = set()
-    for top in kustomize.top_overlays(kusts):
-        if not argv:
+    tops = kustomize.top_overlays(kusts)
+    if not argv:
+        for top in tops:
             message = (f"overlay {top or '.'} not built: no kustomize renderer: install `kustomize` or `kubectl` on PATH "
                        "or `pip install 'safeai-lint[kustomize]'`; its files are judged one by one")
             stage.findings.append(Finding("SAI002", message, Location(kusts[top].rel, 1, 1), level="note"))
-            continue
-        build, problems = kustomize.build(root, kusts, top, argv, read, Memo(cache_dir))
+        return set()
+    memo = Memo(cache_dir)
+    builds = _parallel(lambda top: kustomize.build(root, kusts, top, argv, read, memo), tops)
+    for top, (build, problems) in zip(tops, builds):
         stage.findings.extend(Finding(p.rule, p.message, p.location, level=p.level) for p in problems)
         if build is None:
             continue
@@ -114,6 +118,18 @@ def _overlays(stage: Stage, root: Path, files: list[SourceFile], cap: int, analy
         bad = tuple(f for f in own.facts if type(f).__name__ == "BadSuppression")
         stage.results.append(FileFacts(own.path, own.kind, bad, (), tuple(s for s in own.suppressions if s.origin == "comment")))
     return covered
+
+
+def _parallel(work: Callable, items: list) -> list:
+    """`work(item)` for each item, in order; renderers are child processes, so threads overlap
+    them (at most one per core, and four)."""
+    if len(items) < 2:
+        return [work(item) for item in items]
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(items), os.cpu_count() or 1, 4))) as pool:
+        return list(pool.map(work, items))
 
 
 def _under_templates(rel: str, every_chart: list[str], charts: list[str]) -> bool:
