@@ -22,7 +22,11 @@ FIXTURES = Path(__file__).parent / "fixtures" / "render"
 REPO_WIDE = ["SAI7"]  # metrics and alerts rules judge the whole repository, not a chart
 
 
-import helm_python  # noqa: E402,F401
+def test_the_sdk_renderer_is_installed_by_the_dev_extra() -> None:
+    assert helm.renderer() in ("helm", "sdk")
+    import helm_python
+
+    assert helm_python.__version__
 
 
 def chart(tmp_path: Path, name: str, extra: dict[str, str] | None = None) -> Path:
@@ -318,3 +322,11 @@ def test_broken_charts_are_findings_not_crashes(tmp_path: Path, files: dict) -> 
     result = run(write_tree(tmp_path, files))
     assert all(f.location.path in files or f.location.path.endswith(("Chart.yaml", "values.yaml")) for f in result.findings)
     assert not [f for f in result.findings if "internal error" in f.message]
+
+
+@pytest.mark.parametrize("text", ["helm: [a]\n", "helm:\n  values: [x]\n", "helm:\n  values:\n    charts/llm: values-prod.yaml\n", "helm:\n  other: 1\n"])
+def test_bad_helm_config_is_exit_2_naming_the_key(tmp_path: Path, text: str) -> None:
+    root = chart(tmp_path, "vllm-chart", {".safeai-lint.yaml": text})
+    proc = subprocess.run([sys.executable, "-m", "safeai_lint", "check", ".", "--no-progress"], cwd=root, capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert ".safeai-lint.yaml" in proc.stderr.decode() and "helm" in proc.stderr.decode()

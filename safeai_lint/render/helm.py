@@ -22,7 +22,7 @@ from . import sandbox
 from .copy import copy_folder, inside_root
 from .lines import blank_definitions, line_map, mark_template
 from .memo import Memo, key, program_stamp, tree_digest
-from .values import Leaf, Site, Values, load_values, marked_values, value_sites
+from .values import Leaf, Site, load_values, marked_values, value_sites
 
 RELEASE = "release"
 NO_RENDERER = (

@@ -16,6 +16,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..facts import Location
 from ..sources.yaml import YList, YMap, parse_documents
@@ -23,7 +24,8 @@ from . import sandbox
 from .copy import copy_folder, inside_root
 from .helm import Problem
 from .lines import blank_definitions
-from .memo import Memo, key, program_stamp, tree_digest
+from .memo import Memo, program_stamp, tree_digest
+from .memo import key as memo_key
 
 NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REFS = ("resources", "bases", "components")
@@ -67,7 +69,7 @@ def renderer() -> list[str]:
     return []
 
 
-def read_kustomizations(root: Path, rels: list[str], read: callable) -> dict[str, Kustomization]:
+def read_kustomizations(root: Path, rels: list[str], read: Callable[[str], str]) -> dict[str, Kustomization]:
     out = {}
     for rel in rels:
         if rel.rsplit("/", 1)[-1] not in NAMES:
@@ -156,7 +158,7 @@ def closure(kusts: dict[str, Kustomization], top: str) -> list[str]:
     return order
 
 
-def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str], read: callable, memo: Memo | None = None) -> tuple[Build | None, list[Problem]]:
+def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str], read: Callable[[str], str], memo: Memo | None = None) -> tuple[Build | None, list[Problem]]:
     reached = closure(kusts, top)
     problems = [
         Problem("SAI002", "", f"overlay {top or '.'} not built: {path!r} is remote or outside the repository", Location(kusts[f].rel, line, 1))
@@ -173,7 +175,7 @@ def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str]
                 refused = copy_folder(root, root / part, copy_root / part, recursive=False)
                 if refused:
                     return None, [Problem("SAI002", "", f"overlay {top or '.'} not built: {refused.path} {refused.why}", Location(kusts[top].rel, 1, 1))]
-        name = key(program_stamp(argv[0]), *argv[1:], top, tree_digest(copy_root))
+        name = memo_key(program_stamp(argv[0]), *argv[1:], top, tree_digest(copy_root))
         kept = memo.get(name) if memo else None
         if isinstance(kept, dict) and {"ok", "stdout", "error"} <= set(kept):
             outcome = sandbox.Outcome(bool(kept["ok"]), str(kept["stdout"]), str(kept["error"]))
@@ -189,7 +191,7 @@ def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str]
     return Build(top, blank_definitions(outcome.stdout), _writers(kusts, reached, read), _images(kusts, reached)), []
 
 
-def _writers(kusts: dict[str, Kustomization], reached: list[str], read: callable) -> list[tuple[str, YMap]]:
+def _writers(kusts: dict[str, Kustomization], reached: list[str], read: Callable[[str], str]) -> list[tuple[str, YMap]]:
     out = []
     for folder in reached:
         k = kusts[folder]
