@@ -330,3 +330,22 @@ def test_bad_helm_config_is_exit_2_naming_the_key(tmp_path: Path, text: str) -> 
     proc = subprocess.run([sys.executable, "-m", "safeai_lint", "check", ".", "--no-progress"], cwd=root, capture_output=True, timeout=120, check=False)
     assert proc.returncode == 2
     assert ".safeai-lint.yaml" in proc.stderr.decode() and "helm" in proc.stderr.decode()
+
+
+FIXTURE_CHARTS = {
+    "vllm-chart": VLLM_CHART,
+    "vendored": {("SAI202", "values.yaml", 2), ("SAI203", "values.yaml", 2)},
+    "remote-dep": {("SAI002", "Chart.yaml", 5), ("SAI202", "values.yaml", 1), ("SAI203", "values.yaml", 1)},
+    "broken": {("SAI001", "templates/service.yaml", 7)},
+}
+
+
+@pytest.mark.parametrize("renderer", ["sdk", "helm"])
+@pytest.mark.parametrize("fixture", sorted(FIXTURE_CHARTS))
+def test_fixture_charts_give_the_same_findings_with_both_renderers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fixture: str, renderer: str) -> None:
+    if renderer == "helm":
+        stand_in(tmp_path, monkeypatch)
+    else:  # even where a real helm is installed
+        monkeypatch.setattr(helm.sandbox, "find_program", lambda name: None)
+    assert helm.renderer() == renderer
+    assert hits(run(chart(tmp_path, fixture))) == FIXTURE_CHARTS[fixture]
