@@ -157,3 +157,14 @@ def test_generator_files_in_subfolders_are_copied_for_the_build(tmp_path: Path) 
         "k/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: nginx:latest\n",
     })
     assert hits(run(root)) == {("SAI202", "k/deploy.yaml", 9), ("SAI203", "k/deploy.yaml", 9)}
+
+
+def test_overlays_that_rename_the_object_give_one_finding_per_base_line(tmp_path: Path) -> None:
+    root = overlays(tmp_path, {})
+    for folder, prefix in (("images-fix", "dev-"), ("args-patch", "prod-")):
+        path = root / folder / "kustomization.yaml"
+        path.write_text(path.read_text() + f"namePrefix: {prefix}\n", encoding="utf-8")
+    result = run(root)
+    assert hits(result) == EXPECTED
+    sai301 = [f for f in result.findings if f.rule == "SAI301"]
+    assert len(sai301) == 1 and "args-patch" in sai301[0].message and "images-fix" in sai301[0].message

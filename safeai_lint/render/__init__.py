@@ -7,6 +7,7 @@ stage itself (SAI001/SAI002) and, for the reporters, the text of the lines it po
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -166,7 +167,20 @@ def with_notes(findings: list[Finding], notes: dict[tuple[str, int], str]) -> li
     import dataclasses
 
     out = []
+    seen: set[tuple] = set()
     for f in findings:
         note = notes.get((f.location.path, f.location.line))
-        out.append(dataclasses.replace(f, message=f"{f.message} (rendered: {note})") if note and f.rule not in ("SAI001", "SAI002", "SAI003", "SAI004") else f)
+        if note and f.rule not in ("SAI001", "SAI002", "SAI003", "SAI004"):
+            if "kustomize build of" in note:
+                # one finding per place: overlays that prefix names ('dev-vllm', 'prod-vllm')
+                # report the same base line once, the note naming every overlay
+                same = (f.rule, f.location, _QUOTED.sub("'…'", f.message))
+                if same in seen:
+                    continue
+                seen.add(same)
+            f = dataclasses.replace(f, message=f"{f.message} (rendered: {note})")
+        out.append(f)
     return out
+
+
+_QUOTED = re.compile(r"'[^']*'")
