@@ -168,3 +168,13 @@ def test_overlays_that_rename_the_object_give_one_finding_per_base_line(tmp_path
     assert hits(result) == EXPECTED
     sai301 = [f for f in result.findings if f.rule == "SAI301"]
     assert len(sai301) == 1 and "args-patch" in sai301[0].message and "images-fix" in sai301[0].message
+
+
+def test_overlay_inflating_helm_charts_is_a_note_and_not_built(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, {
+        "k/kustomization.yaml": "resources:\n  - deploy.yaml\nhelmCharts:\n  - name: redis\n    repo: https://charts.example.com\n",
+        "k/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: nginx:latest\n",
+    })
+    result = run(root)
+    assert hits(result) == {("SAI002", "k/kustomization.yaml", 3), ("SAI202", "k/deploy.yaml", 9), ("SAI203", "k/deploy.yaml", 9)}
+    assert next(f for f in result.findings if f.rule == "SAI002").level == "note"

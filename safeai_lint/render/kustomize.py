@@ -164,6 +164,13 @@ def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str]
         Problem("SAI002", "", f"overlay {top or '.'} not built: {path!r} is remote or outside the repository", Location(kusts[f].rel, line, 1))
         for f in reached for path, line in kusts[f].outside
     ]
+    for folder in reached:
+        k = kusts[folder]
+        for inflates in ("helmCharts", "helmChartInflationGenerator"):
+            if inflates in k.tree:
+                message = (f"overlay {top or '.'} not built: {k.rel} inflates Helm charts (`{inflates}:`), which needs "
+                           "`kustomize build --enable-helm` and may download charts; its files are judged one by one")
+                problems.append(Problem("SAI002", "note", message, Location(k.rel, k.tree.key_pos(inflates)[0], 1)))
     if problems:
         return None, problems
     with tempfile.TemporaryDirectory(prefix="safeai-kustomize-") as work:
