@@ -46,6 +46,7 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     waivers: tuple[Waiver, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    helm_values: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (chart folder, its values files)
     source: str = ""  # the config file as shown in messages, "" for defaults
     path: str = ""  # the config file relative to the scan root (where waiver findings point)
 
@@ -160,7 +161,7 @@ POLICY_KEYS: dict[str, Check] = {
 }
 SETTING_KEYS = (
     "extend", "select", "extend-select", "ignore", "levels", "fail-on", "exclude",
-    "per-file-ignores", "waivers", "max-file-size",
+    "per-file-ignores", "waivers", "max-file-size", "helm",
 )
 
 
@@ -269,6 +270,8 @@ def _setting(reader: _Reader, raw: dict, key: Any, value: Any, policy_values: di
     elif key == "extend":
         if not isinstance(value, str) or not value.strip():
             raise reader.fail(key, "the path of a config file to inherit, relative to this one", raw, key)
+    elif key == "helm":
+        kwargs["helm_values"] = _helm(reader, raw, key)
     elif key == "max-file-size":
         size = _size(value)
         if size is None:
@@ -277,6 +280,24 @@ def _setting(reader: _Reader, raw: dict, key: Any, value: Any, policy_values: di
     else:
         known = sorted([*POLICY_KEYS, *SETTING_KEYS])
         raise reader.fail(str(key), f"a known key ({', '.join(known)}); unknown key{did_you_mean(str(key), known)}", raw, key)
+
+
+def _helm(reader: _Reader, raw: Any, key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`helm: {values: {charts/llm: [values-prod.yaml]}}`: values files (relative to the chart
+    folder, applied after its values.yaml, in order) for each chart folder (relative to the
+    scan root)."""
+    value = raw[key]
+    if not isinstance(value, dict) or set(value) - {"values"}:
+        raise reader.fail(key, "a mapping with the key values", raw, key)
+    charts = value.get("values") or {}
+    if not isinstance(charts, dict):
+        raise reader.fail(f"{key}.values", "a mapping of chart folder to a list of values files", value, "values")
+    out = {}
+    for folder, files in charts.items():
+        if _str_list(files):
+            raise reader.fail(f"{key}.values.{folder}", "a list of values files (paths relative to the chart folder)", charts, folder)
+        out[str(folder).strip("/").removeprefix("./") if str(folder) not in (".", "./") else ""] = tuple(files)
+    return tuple(sorted(out.items()))
 
 
 def _waivers(reader: _Reader, raw: Any, key: str) -> tuple[Waiver, ...]:

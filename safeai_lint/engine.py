@@ -381,6 +381,10 @@ def lint(
     files, only, warnings = _named_excluded(scan, files, tree.excluded, force_exclude)
     if only is not None and not only:
         files = []  # every named file skipped: the repository around them has nothing to tell
+    from .render import render_stage
+
+    stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze, cache_dir)  # charts, overlays
+    files = stage.files
     if cache_dir is not None and len(files) >= CACHE_THRESHOLD:
         from .cache import open_cache
 
@@ -403,16 +407,19 @@ def lint(
         if tree.excluded(name, 0):
             how = "skipped (--force-exclude)" if skipped else "judged because it was named (--force-exclude skips it)"
             warnings.append(f"{name} (stdin): excluded by the config; {how}")
+        stdin_only: frozenset[str] = frozenset()
         if not skipped:
             results = [r for r in results if r.path != name]
-            results.append(analyze(SourceFile(name, "-", classify(name) or "unknown"), config.max_file_size, stdin))
-        stdin_only = frozenset() if skipped else frozenset({name})
+            piped = analyze(SourceFile(name, "-", classify(name) or "unknown"), config.max_file_size, stdin)
+            results.append(stage.from_stdin(piped, stdin, scan.root, [sf.rel for sf in files]))  # `helm template` output
+            stdin_only = frozenset({name}) | stage.piped_paths
         only = (only or frozenset()) | stdin_only if named_paths else stdin_only
     for rel in scan.refused:
         message = "resolves outside the scan root (a symlink?); not read"
         results.append(FileFacts(rel, "unknown", diagnostics=(Diagnostic("SAI002", message, Location(rel, 1, 1)),)))
         if only is not None:
             only = only | {rel}
+    results.extend(stage.results)
     results.sort(key=lambda r: r.path)
     scanned = len(results) if only is None else len({r.path for r in results} & only)
     if not scanned:
@@ -420,20 +427,22 @@ def lint(
 
     project = Project(results)
     scopes: dict[str, set[str]] = {"": set()}  # the root's config: its waiver problems count
-    for res in results:
-        if only is None or res.path in only:
-            scopes.setdefault(tree.scope_of(res.path), set()).add(res.path)
+    for path in [*(res.path for res in results), *(f.location.path for f in stage.findings), *sorted(stage.piped_paths)]:
+        if only is None or path in only:  # the render stage reports on files it did not pass on (templates)
+            scopes.setdefault(tree.scope_of(path), set()).add(path)
     rules = rule_index()
     kept: list[Finding] = []
     ran_any: set[str] = set()
     memo: dict = {}
     for folder in sorted(scopes):
         scope = Scope(folder, tree.config(folder), frozenset(scopes[folder]), only is None)
-        found, ran = judge(project, results, scope, scan.root, select, ignore, memo)
+        found, ran = judge(project, results, scope, scan.root, select, ignore, memo, stage)
         kept.extend(found)
         ran_any.update(ran)
     kept = _cap_per_file(kept)
     lines = {res.path: res.lines for res in results}
+    for path, known in stage.lines.items():
+        lines[path] = {**lines.get(path, {}), **known}
     finished = _finish(kept, rules, {}, lines)
     return Result(
         findings=tuple(finished),

@@ -113,6 +113,18 @@ SETTING_SCHEMAS: dict[str, dict[str, Any]] = {
     "max-file-size": {
         "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^\s*[0-9]+\s*([KMG]i?B?)?\s*$"}],
     },
+    "helm": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "How Helm charts are rendered.",
+        "properties": {
+            "values": {
+                "type": "object",
+                "description": "Chart folder (relative to the scan root) -> values files (relative to the chart folder), applied after its values.yaml, in order.",
+                "additionalProperties": _STRINGS,
+            },
+        },
+    },
 }
 
 

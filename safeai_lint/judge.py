@@ -46,9 +46,11 @@ class Scope:
 
 def judge(
     project: Project, results: Sequence[FileFacts], scope: Scope, root: Path,
-    select: Sequence[str], ignore: Sequence[str], memo: dict,
+    select: Sequence[str], ignore: Sequence[str], memo: dict, stage: object = None,
 ) -> tuple[list[Finding], list[str]]:
-    """The findings in `scope.paths`, levels set, and the rules that ran for them."""
+    """The findings in `scope.paths`, levels set, and the rules that ran for them. `stage`: the
+    render stage (`render.Stage`): its own findings, and the notes that say a finding is on a
+    rendered object."""
     from .checks import all_checks
 
     config = scope.config
@@ -67,12 +69,17 @@ def judge(
             found = once_per_shared_place(found, deployed_view(project, config.policy).shared)
         memo[key] = found
     paths = scope.paths
-    raw: list[Finding] = []
+    raw: list[Finding] = [f for f in getattr(stage, "findings", ()) if f.location.path in paths]
     for res in results:
         if res.path in paths:
             raw.extend(Finding(d.rule, d.message, d.location, d.level) for d in res.diagnostics)
             raw.extend(Finding("SAI003", b.message, b.location) for b in res.facts if isinstance(b, suppress.BadSuppression))
     raw.extend(f for f in memo[key] if f.location.path in paths)
+    notes = getattr(stage, "notes", None)
+    if notes:
+        from .render import with_notes
+
+        raw = with_notes(raw, notes)
     raw = [f for f in raw if f.rule in ran_set]
 
     # suppressions: comments and annotations, then waivers, then per-file ignores
@@ -86,6 +93,8 @@ def judge(
     for problem in waiver_problems:
         kept.append(Finding("SAI003", problem.message, Location(config_loc, max(problem.waiver.line, 1), 1)))
     for sup in unused:
+        if sup.origin == "rendered-value":
+            continue  # a template's suppression carried to a values line: the template's own counts
         if sup.rule in ran_set:
             kept.append(Finding("SAI004", f"suppression of {sup.rule} matched no finding; remove it", sup.location))
     for waiver in unused_waivers:

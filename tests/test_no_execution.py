@@ -163,6 +163,9 @@ def _problems(path: Path, base: Path = PACKAGE.parent) -> list[str]:
         if name in _SUBPROCESS:
             argv = node.args[0] if node.args else None
             fixed = isinstance(argv, (ast.List, ast.Tuple)) and argv.elts and isinstance(argv.elts[0], ast.Constant) and argv.elts[0].value == "git"
+            # the one other exception: the render stage starts a renderer (helm, kubectl, our
+            # Helm SDK worker) in a contained child, from one function (see render/sandbox.py)
+            fixed = fixed or (path == PACKAGE / "render" / "sandbox.py" and name == "subprocess.Popen" and _enclosing(tree, node) == "run_renderer")
             if not fixed:
                 out.append(f"{where(node)}: {name} with an argv that is not a literal list starting with 'git'")
             if any(k.arg == "shell" for k in node.keywords):

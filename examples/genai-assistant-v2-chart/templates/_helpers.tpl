@@ -1,0 +1,3 @@
+{{- define "genai.labels" -}}
+app: {{ .Chart.Name }}
+{{- end -}}
