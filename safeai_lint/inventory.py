@@ -21,15 +21,21 @@ SCHEMA_VERSION = 1
 
 
 def collect(paths: Sequence[str], config_path: str | None = None, cwd: Path | None = None, jobs: int = 1):
-    """Discover and analyse `paths` as `check` does: (project, config, scan root)."""
+    """Discover, render and analyse `paths` as `check` does: (project, config, scan root).
+    Objects of a Helm chart or Kustomize overlay are listed as rendered, at the lines a person
+    edits."""
     from .engine import analyze_all, plan, resolve_config
     from .discover import discover
+
+    from .engine import analyze
+    from .render import render_stage
 
     scan = plan(paths, cwd)
     config = resolve_config(scan.root, config_path, cwd)
     files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
-    results = sorted(analyze_all(files, config.max_file_size, jobs), key=lambda r: r.path)
-    return Project(results), config, scan.root
+    stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze)  # charts, overlays
+    results = analyze_all(stage.files, config.max_file_size, jobs) + list(stage.results)
+    return Project(sorted(results, key=lambda r: r.path)), config, scan.root
 
 
 def _where(loc: Location | None) -> dict[str, Any] | None:

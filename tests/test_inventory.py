@@ -21,6 +21,7 @@ FIXTURES = HERE / "fixtures"
 # the example and every fixture repository (a folder holding an expected*.json)
 CASES = {
     "genai-assistant-v2": HERE.parent / "examples" / "genai-assistant-v2",
+    "genai-assistant-v2-chart": HERE.parent / "examples" / "genai-assistant-v2-chart",  # rendered with Helm
     **{str(p.parent.relative_to(FIXTURES)).replace("/", "-"): p.parent for p in sorted(FIXTURES.rglob("expected*.json"))},
 }
 
