@@ -4,9 +4,7 @@ No terminal I/O happens here; the CLI and the reporters do that.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
-import re
 import stat
 import time
 from dataclasses import dataclass
@@ -20,8 +18,10 @@ from .configfiles import ConfigTree, find_config, load_config
 from .discover import SourceFile, classify, discover, git_root, inside
 from .facts import Diagnostic, FileFacts, Location, Record, Suppression
 from .findings import Finding
+from .finish import cap_per_file, finish
 from .judge import ENGINE_RULES, Scope, enabled_rules, judge  # noqa: F401 - re-exported
 from .project import Project
+from .reading import decode, read_bytes, read_text  # noqa: F401 - read_text re-exported
 from .sources.base import SourceText
 
 if TYPE_CHECKING:
@@ -112,60 +112,6 @@ def _display(path: Path, root: Path) -> str:
 
 
 # --- reading one file ---------------------------------------------------------------------
-
-
-def read_text(path: str, cap: int) -> tuple[str | None, str]:
-    """The decoded text of a file, or None and why it cannot be analysed."""
-    data, why = read_bytes(path, cap)
-    return decode(data) if data is not None else (None, why)
-
-
-def read_bytes(path: str, cap: int, info: os.stat_result | None = None) -> tuple[bytes | None, str]:
-    """The bytes of a regular file within the size cap, or None and why not (a FIFO or
-    device is never opened). `info`: its `os.stat`, when the caller has it already."""
-    try:
-        info = info or os.stat(path)
-    except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}"
-    if stat.S_ISDIR(info.st_mode):
-        return None, "is a directory, not a file"
-    if not stat.S_ISREG(info.st_mode):
-        return None, "not a regular file (FIFO, socket or device); not read"
-    if info.st_size > cap:
-        return None, f"file is {info.st_size:,} bytes, over the size cap of {cap:,} (setting max-file-size)"
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        try:
-            chunks, remaining = [], cap + 1
-            while remaining > 0:
-                chunk = os.read(fd, min(remaining, 1 << 20))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                remaining -= len(chunk)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}"
-    data = b"".join(chunks)
-    if len(data) > cap:
-        return None, f"file is over the size cap of {cap:,} bytes (setting max-file-size)"
-    return data, ""
-
-
-def decode(data: bytes) -> tuple[str | None, str]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), ""
-        except UnicodeDecodeError:
-            return None, "starts with a UTF-16 byte-order mark but is not valid UTF-16"
-    if b"\x00" in data:
-        return None, "binary file (contains NUL bytes)"
-    try:
-        return data.decode("utf-8-sig"), ""
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return None, f"not valid UTF-8 (byte {exc.start} on line {line}); save it as UTF-8"
 
 
 # --- per file: parse and extract ----------------------------------------------------------
@@ -439,11 +385,11 @@ def lint(
         found, ran = judge(project, results, scope, scan.root, select, ignore, memo, stage)
         kept.extend(found)
         ran_any.update(ran)
-    kept = _cap_per_file(kept)
+    kept = cap_per_file(kept)
     lines = {res.path: res.lines for res in results}
     for path, known in stage.lines.items():
         lines[path] = {**lines.get(path, {}), **known}
-    finished = _finish(kept, rules, {}, lines)
+    finished = finish(kept, rules, {}, lines)
     return Result(
         findings=tuple(finished),
         rules=tuple(rules[r] for r in rules if r in ran_any),
@@ -474,62 +420,3 @@ def _named_excluded(
     have = {sf.rel for sf in files}
     added = [SourceFile(rel, str(scan.root / rel), classify(rel) or "unknown") for rel in hits if rel in (only or ()) and rel not in have]
     return sorted([*files, *added]), only, warnings
-
-
-MAX_FINDINGS_PER_RULE_AND_FILE = 1000
-
-
-def _cap_per_file(findings: list[Finding]) -> list[Finding]:
-    """At most 1,000 findings of one rule in one file; the rest is summarised as SAI002 so a
-    generated or hostile file cannot flood the report."""
-    groups: dict[tuple[str, str], list[Finding]] = {}
-    for f in findings:
-        groups.setdefault((f.location.path, f.rule), []).append(f)
-    out: list[Finding] = []
-    for (path, rule), group in groups.items():
-        if len(group) <= MAX_FINDINGS_PER_RULE_AND_FILE:
-            out.extend(group)
-            continue
-        group.sort(key=Finding.sort_key)
-        out.extend(group[:MAX_FINDINGS_PER_RULE_AND_FILE])
-        extra = len(group) - MAX_FINDINGS_PER_RULE_AND_FILE
-        first_hidden = group[MAX_FINDINGS_PER_RULE_AND_FILE].location
-        message = f"{extra:,} more {rule} finding(s) in this file not shown (cap of {MAX_FINDINGS_PER_RULE_AND_FILE:,} per rule and file)"
-        out.append(Finding("SAI002", message, Location(path, first_hidden.line, 1)))
-    return out
-
-
-def _finish(findings: list[Finding], rules: dict[str, RuleHead], levels: dict[str, str], lines: dict[str, dict[int, str]]) -> list[Finding]:
-    """Set level, snippet and fingerprint; sort; drop exact duplicates."""
-    unique = {}
-    for f in findings:
-        snippet = lines.get(f.location.path, {}).get(f.location.line, f.snippet)
-        level = levels.get(f.rule) or f.level or (rules[f.rule].level if f.rule in rules else "warning")
-        done = dataclasses.replace(f, level=level, snippet=snippet)
-        unique.setdefault((done.rule, done.location, done.message), done)
-    ordered = sorted(unique.values(), key=Finding.sort_key)
-    if not ordered:
-        return []
-    import hashlib  # here: loading OpenSSL costs ~3 ms, and a clean file has nothing to fingerprint
-
-    seen: dict[str, int] = {}
-    out = []
-    for f in ordered:
-        base = "\0".join((f.rule, f.location.path, _normalise(f.snippet), _normalise_message(f.message)))
-        count = seen.get(base, 0)
-        seen[base] = count + 1
-        digest = hashlib.sha256(f"{base}\0{count}".encode()).hexdigest()[:32]
-        out.append(dataclasses.replace(f, fingerprint=digest))
-    return out
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.split())
-
-
-_DIGITS = re.compile(r"\d+")
-
-
-def _normalise_message(text: str) -> str:
-    # line numbers inside messages ("also pinned at line 12") must not move the fingerprint
-    return _DIGITS.sub("#", text)
