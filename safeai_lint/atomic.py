@@ -9,20 +9,26 @@ from pathlib import Path
 def write_text_atomic(path: str | Path, text: str, mode: int | None = None) -> None:
     """Write `text` (UTF-8, newlines as given) to a temporary file beside `path`, then
     rename it over `path`. Raises OSError; the temporary file never stays behind. `mode`:
-    the file's permissions (a temporary file is created 0600)."""
+    the file's permissions (default 0666 less the umask, as `open()` would create it)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        if mode is not None:
-            os.chmod(tmp, mode)
+        # mkstemp creates the file 0600; a report or baseline is for others too: 0666 less umask
+        os.chmod(tmp, mode if mode is not None else 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def check_writable(path: str) -> str | None:

@@ -9,7 +9,6 @@ itself does (it has to be judged again).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -71,16 +70,10 @@ def to_json(findings: Iterable[Finding]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def write_baseline(findings: Iterable[Finding], path: str | Path) -> int:
     """Write the baseline atomically (a crash never leaves half a file); returns the count."""
     text = to_json(findings)
-    write_text_atomic(path, text, mode=0o666 & ~_umask())  # committed and shared: not 0600
+    write_text_atomic(path, text)  # 0666 less umask: committed and shared, not 0600
     return len(json.loads(text)["findings"])
 
 

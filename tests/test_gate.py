@@ -243,3 +243,15 @@ def test_stdin_named_as_an_excluded_file_warns_or_is_skipped_when_forced(tmp_pat
     assert b"(stdin): excluded by the config; skipped (--force-exclude)" in forced.stderr
     plain = run(["check", "-", "--stdin-filename", "requirements.txt"], tmp_path, stdin=BAD_REQS.encode())
     assert plain.returncode == 1 and b"warning" not in plain.stderr
+
+
+def test_a_report_written_with_o_is_created_like_any_file_not_0600(tmp_path):
+    import stat
+
+    (tmp_path / "requirements.txt").write_text("torch>=2.0\n")
+    old = os.umask(0o022)
+    try:
+        run(["check", ".", "-o", "report.json", "-f", "json"], tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o644
