@@ -178,3 +178,24 @@ def test_overlay_inflating_helm_charts_is_a_note_and_not_built(tmp_path: Path) -
     result = run(root)
     assert hits(result) == {("SAI002", "k/kustomization.yaml", 3), ("SAI202", "k/deploy.yaml", 9), ("SAI203", "k/deploy.yaml", 9)}
     assert next(f for f in result.findings if f.rule == "SAI002").level == "note"
+
+
+@pytest.mark.parametrize("files, why", [
+    ({"app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+      "overlay/kustomization.yaml": "resources:\n  - ../app.yaml\n"}, "outside its own folder"),
+    ({"overlay/kustomization.yaml": "configMapGenerator:\n  - name: p\n    envs: [params.env]\n"}, "not in the repository"),
+])
+def test_an_overlay_this_checkout_cannot_build_is_sai002_not_a_parse_error(tmp_path: Path, files, why) -> None:
+    root = write_tree(tmp_path / "repo", files)
+    result = lint([str(root)], cwd=root)
+    found = [f for f in result.findings if f.location.path == "overlay/kustomization.yaml"]
+    assert [(f.rule, f.location.line) for f in found] == [("SAI002", 1)]
+    assert why in found[0].message and "judged one by one" in found[0].message
+
+
+def test_an_overlay_whose_own_text_is_broken_stays_sai001(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo", {"overlay/kustomization.yaml": "resources:\n  - app.yaml\npatches:\n  - path: missing-target.yaml\n",
+                                           "overlay/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+                                           "overlay/missing-target.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nope\n"})
+    result = lint([str(root)], cwd=root)
+    assert {(f.rule, f.location.path) for f in result.findings if f.rule in ("SAI001", "SAI002")} == {("SAI001", "overlay/kustomization.yaml")}

@@ -193,8 +193,15 @@ def build(root: Path, kusts: dict[str, Kustomization], top: str, argv: list[str]
     if not outcome.ok:
         text = re.sub(r"^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] ", "", outcome.error)  # a klog prefix
         text = " ".join(text.replace(str(copy_root) + "/", "").split())
-        rule = "SAI002" if text.startswith(sandbox.CAP_PREFIXES) else "SAI001"
-        return None, [Problem(rule, "", f"overlay {top or '.'} does not build: {text[:500]}", Location(kusts[top].rel, 1, 1))]
+        where = Location(kusts[top].rel, 1, 1)
+        if text.startswith(sandbox.CAP_PREFIXES):
+            return None, [Problem("SAI002", "", f"overlay {top or '.'} does not build: {text[:500]}", where)]
+        why = _unbuildable_here(text)
+        if why:
+            # not a defect of the text: the build needs what this checkout does not give it
+            return None, [Problem("SAI002", "", f"overlay {top or '.'} not built: {why}; its files are judged one by one "
+                                  f"({text[:300]})", where)]
+        return None, [Problem("SAI001", "", f"overlay {top or '.'} does not build: {text[:500]}", where)]
     return Build(top, blank_definitions(outcome.stdout), _writers(kusts, reached, read), _images(kusts, reached)), []
 
 
@@ -229,3 +236,16 @@ def reached_files(kusts: dict[str, Kustomization], top: str) -> set[str]:
 
 def files_of(rels: list[str]) -> list[str]:
     return [rel for rel in rels if rel.rsplit("/", 1)[-1] in NAMES]
+
+
+def _unbuildable_here(error: str) -> str:
+    """Why an overlay cannot be built from this checkout though its text may be right ("" when
+    the error is the text's own): a resource outside its folder, which kustomize refuses unless
+    run with `--load-restrictor LoadRestrictionsNone` (not done here: the restriction keeps the
+    build inside the repository), or a file the repository does not hold (one a build step
+    generates, or a secret's env file)."""
+    if "is not in or below" in error:
+        return "it loads a file outside its own folder, which kustomize refuses unless built with --load-restrictor LoadRestrictionsNone"
+    if "no such file or directory" in error:
+        return "it names a file that is not in the repository (one a build step generates, or a local env file?)"
+    return ""
