@@ -101,3 +101,14 @@ def test_broken_yaml_on_a_line_with_a_placeholder_is_still_reported(repo):
 def test_a_from_invalid_through_a_non_empty_arg_is_still_sai001(repo):
     result = repo({"Dockerfile": "ARG BASE=Bad_Name:1\nFROM ${BASE}\n"})
     assert hits(result) == {("SAI001", "Dockerfile", 2)}
+
+
+def test_an_image_with_an_empty_part_is_a_value_left_to_fill_in_not_broken(repo):
+    result = repo({
+        "a.yaml": pod('":1.0.0"'),  # `{{ .Values.repository }}:1.0.0` rendered with an empty repository
+        "b.yaml": pod('"nvcr.io/nvidia/:24.01-py3"'),
+        "c.yaml": pod('"registry.example.com/app:"'),
+        "d.yaml": pod('"registry.example.com/app:1.0:extra"'),  # broken, with no empty part: stays SAI001
+    })
+    assert {h for h in hits(result) if h[0] in ("SAI001", "SAI206")} == {
+        ("SAI206", "a.yaml", 8), ("SAI206", "b.yaml", 8), ("SAI206", "c.yaml", 8), ("SAI001", "d.yaml", 8)}

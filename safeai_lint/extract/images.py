@@ -29,6 +29,8 @@ def placeholder_reason(text: str) -> str:
         return "a <placeholder> is still in the reference"
     if re.search(r"\{[^{}]*\}", text):
         return "a {placeholder} is still in the reference"
+    if text.startswith((":", "@", "/")) or text.endswith((":", "/", "@")) or "/:" in text or "//" in text.split("://")[-1]:
+        return "a part of the reference is empty: a value left to fill in (an empty Helm value or variable)"
     tool = re.match(r"([a-z][a-z0-9+.-]*)://", text)
     if tool:  # ko://github.com/org/cmd/manager: ko (or another builder) puts its image here
         return f"`{tool.group(1)}://` is a build-tool placeholder the build replaces with the image it makes"
