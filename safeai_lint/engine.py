@@ -4,6 +4,7 @@ No terminal I/O happens here; the CLI and the reporters do that.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import time
@@ -89,6 +90,43 @@ def plan(paths: Sequence[str], cwd: Path | None = None, root: Path | None = None
     if refused and only is None and not accepted:
         only = frozenset()
     return ScanPlan(root, targets, only, repo is not None, tuple(refused))
+
+
+# Kinds whose findings depend on no file outside their deployable unit: version pins (SAI1xx,
+# SAI104 compares within one unit), images and Dockerfile launches. A Python module or a
+# manifest is judged against the whole repository (AI services, routes, scrape configs).
+UNIT_LOCAL_KINDS = frozenset({"dockerfile", "requirements", "pyproject", "pipfile", "setup-cfg", "python-version", "runtime-txt"})
+_UNIT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def _unit_context(scan: ScanPlan) -> ScanPlan:
+    """For named files whose findings depend only on their deployable unit (the pre-commit
+    case: a Dockerfile, a requirements file), the scan reads those units instead of the whole
+    repository: same findings in the named files, a fraction of the files to load.
+
+    A unit is the closest folder at or above the file holding a `pyproject.toml`, `setup.py`,
+    `setup.cfg` or a Dockerfile (`Project.unit_of`); a file in no unit keeps the whole scan."""
+    if not scan.only or scan.targets != (scan.root,):
+        return scan
+    units: set[Path] = set()
+    for rel in scan.only:
+        if classify(rel) not in UNIT_LOCAL_KINDS:
+            return scan
+        folder = (scan.root / rel).parent
+        while folder != scan.root and not _holds_unit_marker(folder):
+            folder = folder.parent
+        if folder == scan.root and not _holds_unit_marker(folder):
+            return scan
+        units.add(folder)
+    return dataclasses.replace(scan, targets=tuple(sorted(units)))
+
+
+def _holds_unit_marker(folder: Path) -> bool:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    return any(name in _UNIT_MARKERS or classify(name) == "dockerfile" for name in names)
 
 
 def resolve_config(root: Path, config_path: str | None, cwd: Path | None = None) -> Config:
@@ -320,6 +358,8 @@ def lint(
     to; `nested` False: it judges every file (`--config FILE`)."""
 
     scan = plan(paths, cwd, root)
+    if stdin is None:
+        scan = _unit_context(scan)
     config = config or resolve_config(scan.root, config_path, cwd)
     nested = nested and not config_path
     tree = ConfigTree(scan.root, config, nested)
