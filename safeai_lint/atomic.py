@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -10,6 +9,8 @@ def write_text_atomic(path: str | Path, text: str, mode: int | None = None) -> N
     """Write `text` (UTF-8, newlines as given) to a temporary file beside `path`, then
     rename it over `path`. Raises OSError; the temporary file never stays behind. `mode`:
     the file's permissions (default 0666 less the umask, as `open()` would create it)."""
+    import tempfile  # here: it costs ~2 ms, and most runs write no file
+
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
@@ -37,6 +38,8 @@ def check_writable(path: str) -> str | None:
     not end in an I/O error."""
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
         return "is a directory; give a file name"
+    import tempfile
+
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -4,13 +4,38 @@ reports nothing itself."""
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from ..facts import Container, ServingLaunch, Workload
-from ..link import Deployed, deployed_view
 from ..link.roles import image_repository, is_gpu_resource, matched_ai_image
 from ..policy import Policy
 from ..project import Project
+
+if TYPE_CHECKING:
+    from ..link import Deployed
+
+
+def deployed_view(project: Project, policy: Policy):  # noqa: ANN201 - link.View
+    """The deployed view. A scan with no workload (one Dockerfile, a Python service) gets the
+    plain one without importing link/view.py: its only launches are Dockerfile and Python ones."""
+    if not project.all(Workload):
+        return project.derived("no-workload-view", None, lambda: _NoWorkloads(tuple(project.all(ServingLaunch))))
+    from ..link import deployed_view as view
+
+    return view(project, policy)
+
+
+class _NoWorkloads:
+    """The deployed view of a scan that found no workload."""
+
+    workloads: tuple = ()
+    shared: tuple = ()
+
+    def __init__(self, launches: tuple[ServingLaunch, ...]) -> None:
+        self.launches = launches
+
+    def of(self, workload_id: str) -> None:
+        return None
 
 CHECKS: tuple = ()
 

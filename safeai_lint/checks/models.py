@@ -11,8 +11,7 @@ from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
 from . import Check
-from ..link import deployed_view
-from .aiscope import cuda_launches, image_repository, matches_ai_image, serving_launches, serving_workloads
+from .aiscope import cuda_launches, deployed_view, image_repository, matches_ai_image, serving_launches, serving_workloads
 from .pyscope import serving_code
 
 _QUANT_FLAG = {"vllm": "--quantization", "tgi": "--quantize", "sglang": "--quantization", "kserve-hf": "--quantization"}

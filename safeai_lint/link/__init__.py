@@ -7,6 +7,13 @@ role (serving / batch / client / other) decided with its evidence. Checks and
 """
 from __future__ import annotations
 
-from .view import Deployed, View, deployed_view, once_per_shared_place
-
 __all__ = ["Deployed", "View", "deployed_view", "once_per_shared_place"]
+
+
+def __getattr__(name: str) -> object:
+    # the view is imported when first asked for: a scan of one Dockerfile reads only roles.py
+    if name in __all__:
+        from . import view
+
+        return getattr(view, name)
+    raise AttributeError(name)
