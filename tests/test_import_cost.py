@@ -78,15 +78,17 @@ def test_one_dockerfile_check_reads_no_yaml_and_no_cache(tmp_path: Path) -> None
     """The pre-commit case outside git: one Dockerfile. The default policy and compat table
     come from their JSON twins (no PyYAML), package names are normalised without
     packaging.utils (which loads packaging.tags, sysconfig, logging), one file never opens the
-    cache (no pickle), a clean file needs no fingerprint (no OpenSSL through hashlib), and the
-    Python source layer is not loaded for a file that is not Python."""
+    cache (no pickle), a clean file needs no fingerprint (no OpenSSL through hashlib), the
+    Python source layer is not loaded for a file that is not Python, the deployed view
+    (link/view.py) not when there is no workload, and tempfile not when no file is written."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "Dockerfile").write_text("FROM python:3.11.4-slim@sha256:" + "a" * 64 + "\nRUN pip install torch==2.1.0\n", encoding="utf-8")
     code, modules, _ = _probe_all(tmp_path, "run", "check", "Dockerfile", cwd=project)
     assert code == 0
     assert "dockerfile" in modules  # the Dockerfile really was parsed
-    assert sorted(modules & {"yaml", "pickle", "packaging.utils", "packaging.tags", "hashlib", "safeai_lint.cache", "safeai_lint.sources.python"}) == []
+    assert sorted(modules & {"yaml", "pickle", "packaging.utils", "packaging.tags", "hashlib", "safeai_lint.cache", "safeai_lint.sources.python",
+                             "safeai_lint.link.view", "tempfile"}) == []
 
 
 def test_probe_sees_rich_when_it_is_imported(tmp_path: Path) -> None:
