@@ -64,3 +64,14 @@ def test_allocator_from_value_from_is_unknown(tmp_path):
         "      env:\n        - name: PYTORCH_CUDA_ALLOC_CONF\n          valueFrom: {configMapKeyRef: {name: a, key: b}}\n"
     )
     assert hits(scan(tmp_path, {"p.yaml": text}), "SAI605") == set()
+
+
+def test_an_fp8_checkpoint_is_named_as_fp8_not_as_16_bit(tmp_path):
+    deploy = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: llm\nspec:\n  template:\n    spec:\n      containers:\n"
+              "        - name: vllm\n          image: vllm/vllm-openai:v0.10.0\n          args: [\"--model\", \"org/Model-17B-Instruct-FP8\"]\n")
+    result = scan(tmp_path, {"d.yaml": deploy})
+    found = [f for f in result.findings if f.rule == "SAI601"]
+    assert [(f.location.path, f.location.line) for f in found] == [("d.yaml", 11)]
+    assert "an FP8 checkpoint: FP8 is not INT8/4-bit" in found[0].message and "FP16/BF16" not in found[0].message
+    allowed = scan(tmp_path / "ok", {"d.yaml": deploy, ".safeai-lint.yaml": "quantized-checkpoint-markers: [awq, fp8]\n"})
+    assert not any(f.rule == "SAI601" for f in allowed.findings)

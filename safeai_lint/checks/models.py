@@ -17,6 +17,7 @@ from .pyscope import serving_code
 _QUANT_FLAG = {"vllm": "--quantization", "tgi": "--quantize", "sglang": "--quantization", "kserve-hf": "--quantization"}
 _NAMES = {"vllm": "vLLM", "tgi": "TGI", "sglang": "SGLang", "kserve-hf": "KServe's Hugging Face runtime",
           "llama.cpp": "llama.cpp", "ollama": "Ollama", "nim": "NIM"}
+_FP8 = re.compile(r"(?<![a-z0-9])fp8(?![a-z0-9])", re.I)
 _HALF = re.compile(r"(?<![a-z0-9])(fp16|f16|bf16)(?![a-z0-9])", re.I)
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 _MODELISH = re.compile(r"MODEL|WEIGHT|CHECKPOINT|CKPT|STORAGE_URI", re.I)
@@ -66,6 +67,10 @@ def unquantized(project: Project, policy: Policy) -> Iterator[Finding]:
         if entry is not None:
             yield Finding("SAI601", f"{name} serves {s.model!r} with {shown_flag} {entry[1]}, which is not INT8/4-bit "
                           f"(policy allowed-quantization: {shown})", entry[2], subject=s.model)
+        elif _FP8.search(s.model):
+            yield Finding("SAI601", f"{name} serves {s.model!r}, an FP8 checkpoint: FP8 is not INT8/4-bit quantization "
+                          f"(allowed: {shown}; a policy that accepts FP8 adds fp8 to quantized-checkpoint-markers)",
+                          s.model_location or s.location, subject=s.model)
         else:
             yield Finding("SAI601", f"{name} serves {s.model!r} unquantized: no {shown_flag} and the name marks no quantized "
                           f"checkpoint, so it loads the checkpoint's own FP16/BF16 weights (allowed: {shown})",
