@@ -93,7 +93,7 @@ def judge(
     for problem in waiver_problems:
         kept.append(Finding("SAI003", problem.message, Location(config_loc, max(problem.waiver.line, 1), 1)))
     for sup in unused:
-        if sup.origin == "rendered-value":
+        if sup.origin == suppress.CARRIED:
             continue  # a template's suppression carried to a values line: the template's own counts
         if sup.rule in ran_set:
             kept.append(Finding("SAI004", f"suppression of {sup.rule} matched no finding; remove it", sup.location))

@@ -17,6 +17,10 @@ from .facts import Location, Suppression
 from .findings import Finding
 from .sources.base import SourceText
 
+# The origin of a suppression the render stage carries from a template line to the values
+# line a finding lands on: its own unused state is the template comment's, never reported twice.
+CARRIED = "rendered-value"
+
 _DIRECTIVE = re.compile(r"#\s*safeai-lint\s*:\s*(?P<body>.*)$")
 _IGNORE = re.compile(r"(?P<what>file-ignore|ignore)\s*\[(?P<rules>[^\]]*)\](?P<rest>.*)$")
 _REASON = re.compile(r"^\s*(?:--|#|:)?\s*(?P<reason>.*?)\s*$")

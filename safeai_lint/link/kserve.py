@@ -17,6 +17,7 @@ from typing import Sequence
 
 from ..extract.serving import expand_words
 from ..facts import Container, Workload
+from .scrape import same_namespace
 
 RUNTIME_KINDS = ("ServingRuntime", "ClusterServingRuntime")
 MAIN = "kserve-container"
@@ -71,7 +72,7 @@ def _nearby(runtime: Workload, isvc: Workload) -> bool:
 
 
 def _same_namespace(a: Workload, b: Workload) -> bool:
-    return not a.namespace or not b.namespace or a.namespace == b.namespace
+    return same_namespace(a.namespace, b.namespace)
 
 
 def merge_container(base: Container, over: Container) -> Container:

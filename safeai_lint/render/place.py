@@ -10,6 +10,7 @@ import re
 from typing import Any, Callable
 
 from ..facts import Location, Record
+from ..suppress import CARRIED as DERIVED  # the origin of a suppression carried to where findings land
 from .helm import RenderedFile
 
 
@@ -100,9 +101,6 @@ class Placer:
 
 def _indent(text: str) -> int:
     return len(text) - len(text.lstrip()) + 1
-
-
-DERIVED = "rendered-value"  # origin of a suppression carried to where findings land (see below)
 
 
 def move_suppressions(sups: tuple, placer: Any, total_lines: int) -> tuple:
