@@ -26,19 +26,23 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import hashlib
 import io
 import os
 import pickle
 import sys
 import time
-from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Callable
 
+try:
+    from _blake2 import blake2b  # what hashlib.blake2b is, without loading OpenSSL (~3 ms a start)
+except ImportError:  # an interpreter built without it
+    from hashlib import blake2b
+
 from . import __version__
 from .facts import FileFacts
+from .records import Frozen, record
 
 FORMAT = 1
 # the parsers whose behaviour shapes the facts (their files' stamps are part of the key)
@@ -58,11 +62,11 @@ def stamp_of(info: os.stat_result) -> Stamp:
 
 
 def digest_of(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    return blake2b(data, digest_size=16).digest()
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+@record
+class Entry(Frozen):
     kind: str
     stamp: Stamp
     digest: bytes
@@ -172,7 +176,7 @@ def _prune(directory: Path, keep: Path) -> None:
 def open_cache(root: Path, max_file_size: int, directory: Path) -> Cache:
     """The cache of the scan of `root` (empty when there is none or it is stale or unreadable)."""
     key = _key(max_file_size)
-    file = directory / f"{hashlib.sha256(str(root).encode('utf-8', 'surrogateescape')).hexdigest()[:24]}.pickle"
+    file = directory / f"{blake2b(str(root).encode('utf-8', 'surrogateescape'), digest_size=12).hexdigest()}.pickle"
     try:
         data = file.read_bytes()
     except OSError:
@@ -242,7 +246,7 @@ def _key(max_file_size: int) -> str:
         except (ImportError, ValueError):
             spec = None
         parts.append(f"{name} {_file_stamp(spec.origin) if spec and spec.origin else 'absent'}")
-    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+    return blake2b("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _file_stamp(path: str) -> str:

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from .records import Frozen, record
 
 RULE_ID = re.compile(r"^SAI\d{3}$")
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
+@record
+class Example(Frozen):
     title: str
     bad: bool
     files: tuple[tuple[str, str], ...]  # (path, content)
@@ -23,8 +23,8 @@ class Example:
     config: str = ""  # YAML text of a .safeai-lint.yaml to scan with, if any
 
 
-@dataclass(frozen=True, slots=True)
-class RuleDoc:
+@record
+class RuleDoc(Frozen):
     id: str
     name: str
     level: str
@@ -81,8 +81,8 @@ def _rule(raw: dict[str, Any]) -> RuleDoc:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class RuleHead:
+@record
+class RuleHead(Frozen):
     """What a scan needs of a rule: id, name, default level (the full RuleDoc is parsed only
     for SARIF and `safeai-lint rule`)."""
 

@@ -156,7 +156,8 @@ def check(
         raise UsageProblem("--diff goes with --fix (preview the fixes without writing them)")
     from .engine import lint, plan, resolve_config
 
-    cfg = resolve_config(plan(targets).root, config)
+    planned = plan(targets)
+    cfg = resolve_config(planned.root, config)
 
     def scan():  # noqa: ANN202 - engine.Result
         from .progress import Progress
@@ -175,6 +176,7 @@ def check(
                 cache_dir=None if no_cache else _cache_dir(),
                 force_exclude=force_exclude,
                 nested=config is None,
+                planned=planned,
             )
         finally:
             if reporter:

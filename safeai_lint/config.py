@@ -20,10 +20,11 @@ DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
 
 from .errors import ConfigError, collect  # noqa: E402 - ConfigError re-exported: config errors are raised here
+from .records import Frozen, record
 
 
-@dataclass(frozen=True)
-class Waiver:
+@record(slots=False)
+class Waiver(Frozen):
     rule: str
     paths: tuple[str, ...]
     reason: str
@@ -34,8 +35,8 @@ class Waiver:
     source: str
 
 
-@dataclass(frozen=True)
-class Config:
+@record(slots=False)
+class Config(Frozen):
     policy: Policy = field(default_factory=default_policy)
     select: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()

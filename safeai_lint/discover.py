@@ -10,9 +10,9 @@ import fnmatch
 import os
 import re
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+from .records import Ordered, record
 
 # A scanned repository's own .git/config must not run anything: no fsmonitor hook, no pager.
 SAFE_GIT = ("-c", "core.fsmonitor=false", "-c", "core.pager=cat", "--no-pager")
@@ -25,8 +25,8 @@ _LOCKFILES = {"poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock"}
 _REQUIREMENTS = re.compile(r"(^|[-_.])(requirements|constraints|reqs)([-_.].*)?\.(txt|in|pip)$", re.I)
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class SourceFile:
+@record
+class SourceFile(Ordered):
     rel: str  # POSIX path relative to the scan root; what every report shows
     path: str  # absolute path on disk ("-" for stdin)
     kind: str

@@ -8,7 +8,6 @@ import dataclasses
 import os
 import stat
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
@@ -17,13 +16,14 @@ from .catalog import RuleDoc, RuleHead, rule_index
 from .config import Config, ConfigError
 from .configfiles import ConfigTree, find_config, load_config
 from .discover import SourceFile, classify, discover, git_root, inside
-from .facts import Diagnostic, FileFacts, Location, Record, Suppression
+from .facts import Diagnostic, FileFacts, Location, Suppression
 from .findings import Finding
 from .finish import cap_per_file, finish
 from .judge import ENGINE_RULES, Scope, enabled_rules, judge  # noqa: F401 - re-exported
 from .project import Project
 from .reading import decode, read_bytes, read_text  # noqa: F401 - read_text re-exported
 from .sources.base import SourceText
+from .records import Frozen, Record, record
 
 if TYPE_CHECKING:
     from .cache import Cache, Stamp
@@ -32,8 +32,8 @@ PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than 
 CACHE_THRESHOLD = 8  # below this many files, parsing them costs less than loading a cache
 
 
-@dataclass(frozen=True)
-class Result:
+@record(slots=False)
+class Result(Frozen):
     findings: tuple[Finding, ...]
     rules: tuple[RuleDoc | RuleHead, ...]  # every rule that ran (id, name, level at least)
     files_scanned: int
@@ -43,8 +43,8 @@ class Result:
     warnings: tuple[str, ...] = ()  # input not judged as asked (excluded named paths, no files)
 
 
-@dataclass(frozen=True)
-class ScanPlan:
+@record(slots=False)
+class ScanPlan(Frozen):
     root: Path
     targets: tuple[Path, ...]
     only: frozenset[str] | None  # report findings only in these files (explicit file mode)
@@ -322,9 +322,9 @@ def analyze_cached(
             done[sf.rel] = hit
     base = len(done)
     step = (lambda n, _: progress(base + n, len(files))) if progress else None
-    for sf, (facts, record) in zip(misses, analyze_all(misses, cap, jobs, step, recorded=True)):
-        if record is not None:
-            cache.store(sf.rel, sf.kind, *record, facts)
+    for sf, (facts, read) in zip(misses, analyze_all(misses, cap, jobs, step, recorded=True)):
+        if read is not None:
+            cache.store(sf.rel, sf.kind, *read, facts)
         done[sf.rel] = facts
     return [done[sf.rel] for sf in files]
 
@@ -348,6 +348,7 @@ def lint(
     force_exclude: bool = False,
     root: Path | None = None,
     nested: bool = True,
+    planned: ScanPlan | None = None,
 ) -> Result:
     """Scan `paths` and return every finding, sorted, with levels and fingerprints set.
 
@@ -355,9 +356,10 @@ def lint(
     not changed since (see `cache.py`); None: analyse every file. A path named in `paths` that
     the config excludes is judged anyway, with a warning; `force_exclude` skips it instead.
     `config` (else the one found for the root) judges the files no nested config is closer
-    to; `nested` False: it judges every file (`--config FILE`)."""
+    to; `nested` False: it judges every file (`--config FILE`). `planned`: `plan(paths, cwd,
+    root)` when the caller has made it already (it asks git where the work tree is)."""
 
-    scan = plan(paths, cwd, root)
+    scan = planned or plan(paths, cwd, root)
     if stdin is None:
         scan = _unit_context(scan)
     config = config or resolve_config(scan.root, config_path, cwd)

@@ -5,105 +5,13 @@ so a rule can point at it without knowing which file format produced it.
 """
 from __future__ import annotations
 
-from dataclasses import MISSING, FrozenInstanceError, dataclass, field
+from dataclasses import field
+
+from .records import Frozen, Ordered, record
 
 
-class Record:
-    """Base of every fact: equality, hash, repr and pickling written once for all of them.
-
-    Why: `@dataclass` generates these methods for each class by compiling source text, which
-    for the ~45 fact classes costs ~25 ms at every start, a sixth of a pre-commit run; facts
-    are declared `@fact` (see there) and share these. Equality and hash are the dataclass ones: same
-    class, equal fields. Pickling is a call of the constructor with the field values: facts
-    cross process boundaries (scan workers) and fill the cache of parsed files, and this loads
-    ~40 % faster than the default `__setstate__` of a slotted dataclass.
-    """
-
-    __slots__ = ()
-
-    def _values(self) -> tuple:
-        return tuple(getattr(self, name) for name in self.__dataclass_fields__)  # type: ignore[attr-defined]
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((self.__class__.__name__, *self._values()))
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)  # type: ignore[attr-defined]
-        return f"{self.__class__.__qualname__}({fields})"
-
-    def __reduce__(self):  # noqa: ANN204
-        return self.__class__, self._values()
-
-
-class _Frozen(Record):
-    """Records whose fields cannot be assigned after `__init__` (what `frozen=True` gives a
-    dataclass, written once here instead of generated for each class)."""
-
-    __slots__ = ()
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-
-_PENDING: list[type] = []
-
-
-def fact(cls: type) -> type:
-    """A frozen dataclass with slots whose `__init__` is generated later, together with those
-    of every other fact, by `_make_inits()` at the end of this module.
-
-    Why: `@dataclass` compiles the source of `__init__`, `__setattr__` and `__delattr__` for
-    each class; for ~45 classes that was ~15 ms of every start (a tenth of a pre-commit run).
-    One compile for all of them costs a fraction of that.
-    """
-    made = dataclass(init=False, slots=True, eq=False, repr=False)(cls)
-    _PENDING.append(made)
-    return made
-
-
-def _make_inits() -> None:
-    """The `__init__` of every `@fact` class, as `@dataclass(frozen=True)` would write it, from
-    one source text compiled once. The text is made only of these classes' own field names
-    (identifiers from this file), never of anything read from a scanned repository."""
-    scope: dict[str, object] = {"_fact_setattr_": object.__setattr__, "_fact_missing_": MISSING}
-    lines = []
-    for n, cls in enumerate(_PENDING):
-        params, body = [], []
-        for name, f in cls.__dataclass_fields__.items():  # type: ignore[attr-defined]
-            if not f.init or f.kw_only or not name.isidentifier():
-                raise TypeError(f"{cls.__name__}.{name}: @fact supports plain positional fields only")
-            if f.default is not MISSING:
-                scope[f"_d{n}_{name}"] = f.default
-                params.append(f"{name}=_d{n}_{name}")
-                body.append(f"    _fact_setattr_(self, {name!r}, {name})")
-            elif f.default_factory is not MISSING:
-                scope[f"_f{n}_{name}"] = f.default_factory
-                params.append(f"{name}=_fact_missing_")
-                body.append(f"    _fact_setattr_(self, {name!r}, _f{n}_{name}() if {name} is _fact_missing_ else {name})")
-            else:
-                params.append(name)
-                body.append(f"    _fact_setattr_(self, {name!r}, {name})")
-        if hasattr(cls, "__post_init__"):
-            body.append("    self.__post_init__()")
-        lines.append(f"def _init{n}(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass"))
-    exec(compile("\n".join(lines), __name__ + " (generated __init__)", "exec"), scope)  # noqa: S102
-    for n, cls in enumerate(_PENDING):
-        init = scope[f"_init{n}"]
-        init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
-        cls.__init__ = init  # type: ignore[misc]
-    _PENDING.clear()
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Location(Record):
+@record
+class Location(Ordered):
     """A span in a scanned file.
 
     `path` is relative to the scan root, POSIX separators. Lines and columns are 1-based;
@@ -126,8 +34,8 @@ class Location(Record):
 # --- versions (SAI1xx) -------------------------------------------------------------------
 
 
-@fact
-class VersionDecl(_Frozen):
+@record
+class VersionDecl(Frozen):
     """One declaration of a package or platform component version.
 
     `component` is a normalised name: a PEP 503 package name (`torch`, `transformers`,
@@ -145,8 +53,8 @@ class VersionDecl(_Frozen):
     local: str = ""
 
 
-@fact
-class PolicySource(_Frozen):
+@record
+class PolicySource(Frozen):
     """A safeai-lint config file in the scanned tree and where it writes each version-lock
     key: (component, value as written, location of the key). SAI005 points at these."""
 
@@ -154,8 +62,8 @@ class PolicySource(_Frozen):
     version_lock: tuple[tuple[str, str, Location], ...]
 
 
-@fact
-class CudaBuild(_Frozen):
+@record
+class CudaBuild(Frozen):
     """A package build tied to one CUDA release (`torch==2.1.0+cu118`, `/whl/cu121`)."""
 
     package: str
@@ -164,8 +72,8 @@ class CudaBuild(_Frozen):
     surface: str
 
 
-@fact
-class PackageSource(_Frozen):
+@record
+class PackageSource(Frozen):
     """Where packages come from: an index/find-links URL, a trusted host, a VCS/URL requirement."""
 
     url: str
@@ -176,8 +84,8 @@ class PackageSource(_Frozen):
 # --- images (SAI2xx) ---------------------------------------------------------------------
 
 
-@fact
-class ImageRef(_Frozen):
+@record
+class ImageRef(Frozen):
     """A place that names a container image: a Dockerfile FROM, a container or initContainer
     `image:`, a Compose `image:`, a KServe runtime image.
 
@@ -199,8 +107,8 @@ class ImageRef(_Frozen):
     variables: tuple[str, ...] = ()
 
 
-@fact
-class PackageInstall(_Frozen):
+@record
+class PackageInstall(Frozen):
     """One package a build step installs (`RUN pip install torch==2.1.0 numpy` gives two).
 
     `manager`: "pip", "uv", "conda", "apt", "apk". `package` is the name as written, `version`
@@ -224,8 +132,8 @@ Located = tuple[str, Location]
 Entry = tuple[str, str, Location]
 
 
-@fact
-class EnvVar(_Frozen):
+@record
+class EnvVar(Frozen):
     """One container environment variable; `value` is None when it comes from `valueFrom`
     (unknown to us: rules stay silent on it)."""
 
@@ -234,8 +142,8 @@ class EnvVar(_Frozen):
     location: Location
 
 
-@fact
-class Container(_Frozen):
+@record
+class Container(Frozen):
     """One container of a pod template or Compose service, every part with its own line.
 
     `limits`/`requests` hold (resource, value as written, location); Compose
@@ -268,8 +176,8 @@ class Container(_Frozen):
     last_line: int = 0
 
 
-@fact
-class AffinityExpr(_Frozen):
+@record
+class AffinityExpr(Frozen):
     """One match expression of a required nodeAffinity term (`term` is the term's index:
     terms are ORed, expressions of one term ANDed)."""
 
@@ -280,8 +188,8 @@ class AffinityExpr(_Frozen):
     location: Location
 
 
-@fact
-class Volume(_Frozen):
+@record
+class Volume(Frozen):
     """A pod volume that matters to a rule: `kind` is "emptyDir-memory", "csi" (with the
     driver in `detail`), "pvc", "hostPath"...; `detail` holds the driver or claim name."""
 
@@ -292,8 +200,8 @@ class Volume(_Frozen):
     size_limit: str = ""
 
 
-@fact
-class Workload(_Frozen):
+@record
+class Workload(Frozen):
     """One pod template (or Compose service): a Deployment, a CronJob's job template, one of
     a LeaderWorkerSet's two templates, a Ray worker group, a KServe predictor...
 
@@ -343,8 +251,8 @@ class Workload(_Frozen):
         return None
 
 
-@fact
-class Service(_Frozen):
+@record
+class Service(Frozen):
     """A Kubernetes Service: what it selects and exposes. `ports` holds (port, location)."""
 
     name: str
@@ -355,8 +263,8 @@ class Service(_Frozen):
     labels: tuple[tuple[str, str], ...] = ()  # its own labels (what a ServiceMonitor selects)
 
 
-@fact
-class ServingLaunch(_Frozen):
+@record
+class ServingLaunch(Frozen):
     """One start of an inference engine, whatever surface wrote it.
 
     `engine`: "vllm", "tgi", "sglang", "llama.cpp", "ollama", "nim", "kserve-hf".
@@ -397,16 +305,16 @@ class ServingLaunch(_Frozen):
         return found
 
 
-@fact
-class KustomizePatch(_Frozen):
+@record
+class KustomizePatch(Frozen):
     """A file a kustomization.yaml lists as a patch: a partial object, not a workload."""
 
     path: str
     location: Location
 
 
-@fact
-class GpuSharing(_Frozen):
+@record
+class GpuSharing(Frozen):
     """A GPU sharing setting of an NVIDIA device-plugin / GPU-operator config:
     `mode` "timeSlicing" (with its `replicas`) or "mps"."""
 
@@ -415,8 +323,8 @@ class GpuSharing(_Frozen):
     location: Location
 
 
-@fact
-class InstancePool(_Frozen):
+@record
+class InstancePool(Frozen):
     """A Karpenter NodePool that provisions GPU nodes, and the instance types its
     requirements allow (`operator` In/NotIn/Exists on an instance-type key)."""
 
@@ -427,8 +335,8 @@ class InstancePool(_Frozen):
     location: Location
 
 
-@fact
-class TokenBudget(_Frozen):
+@record
+class TokenBudget(Frozen):
     """An app-level token budget: a config key or Python module constant named like
     MAX_INPUT_TOKENS / max_prompt_tokens / token_budget, with its literal value."""
 
@@ -437,8 +345,8 @@ class TokenBudget(_Frozen):
     location: Location
 
 
-@fact
-class StartCommand(_Frozen):
+@record
+class StartCommand(Frozen):
     """A command a container runs when it starts, outside Kubernetes/Compose containers:
     a Dockerfile final stage's ENTRYPOINT/CMD. `base_image` is the final stage's FROM;
     `launches` is True when the stage runs a serving launch."""
@@ -450,8 +358,8 @@ class StartCommand(_Frozen):
     launches: bool = False
 
 
-@fact
-class ModelLoad(_Frozen):
+@record
+class ModelLoad(Frozen):
     """Python: a model loaded for inference (`AutoModelForCausalLM.from_pretrained(...)`),
     or `.half()` applied to one (`via` "half"). `quantized` is True when a
     quantization_config / load_in_4bit / load_in_8bit argument is given (or `**kwargs` hides it)."""
@@ -463,16 +371,16 @@ class ModelLoad(_Frozen):
     via: str = "from_pretrained"
 
 
-@fact
-class MemoryFraction(_Frozen):
+@record
+class MemoryFraction(Frozen):
     """Python: `torch.cuda.set_per_process_memory_fraction(x)` with a literal x."""
 
     value: float
     location: Location
 
 
-@fact
-class WeightDownload(_Frozen):
+@record
+class WeightDownload(Frozen):
     """Python: weights fetched from object storage at run time (boto3 `download_file` of a
     model/weight/checkpoint key, `from_pretrained("s3://...")`)."""
 
@@ -484,8 +392,8 @@ class WeightDownload(_Frozen):
 # "unknown" (a variable, a template): rules judge only what they can read.
 
 
-@fact
-class RetryPolicy(_Frozen):
+@record
+class RetryPolicy(Frozen):
     """One retry mechanism: a tenacity/backoff decorator, a urllib3 Retry, a `while True`
     loop, a client's `max_retries`, a mesh route's retries, an app config retry block.
 
@@ -508,8 +416,8 @@ class RetryPolicy(_Frozen):
     jitter_note: str = ""
 
 
-@fact
-class Timeout(_Frozen):
+@record
+class Timeout(Frozen):
     """A timeout on a call or route: `seconds` (math.inf = none, None = unknown).
 
     `targets` are the hosts, service or cluster names and URLs it reaches; `ai` is True when
@@ -527,8 +435,8 @@ class Timeout(_Frozen):
     note: str = ""
 
 
-@fact
-class CircuitBreaker(_Frozen):
+@record
+class CircuitBreaker(Frozen):
     """A circuit breaker / outlier detection for `targets` (empty = every call of the app,
     e.g. a pybreaker breaker). `error_rate` is the failure percentage that trips it,
     `enforcing` the share of ejections enforced (Envoy), `window` the evaluation interval in
@@ -545,8 +453,8 @@ class CircuitBreaker(_Frozen):
     window_location: Location | None = None
 
 
-@fact
-class RateLimit(_Frozen):
+@record
+class RateLimit(Frozen):
     """An explicit rate limit: `rps` requests per second (None unknown), keyed by `key`
     ("consumer", "credential", "header", "ip", "service", "path", ...). `name` is the plugin
     or zone name (Kong plugins attach by name); `targets` as for Timeout, empty = global."""
@@ -562,8 +470,8 @@ class RateLimit(_Frozen):
     targets: tuple[str, ...] = ()
 
 
-@fact
-class Route(_Frozen):
+@record
+class Route(Frozen):
     """A mesh/gateway/ingress route: requests for `hosts` (or paths) go to `destinations`
     (service names or hosts). `plugins` are Kong plugins attached by annotation."""
 
@@ -575,8 +483,8 @@ class Route(_Frozen):
     plugins: tuple[str, ...] = ()
 
 
-@fact
-class BodySizeLimit(_Frozen):
+@record
+class BodySizeLimit(Frozen):
     """A request body cap at the edge: nginx `client_max_body_size`, ingress-nginx
     `proxy-body-size`. `limit_bytes` 0 means unlimited; None when unreadable."""
 
@@ -589,8 +497,8 @@ class BodySizeLimit(_Frozen):
 # --- service code and observability (SAI5xx/SAI6xx/SAI7xx/SAI8xx) ------------------------
 
 
-@fact
-class TokenizerCall(_Frozen):
+@record
+class TokenizerCall(Frozen):
     """A Hugging Face tokenizer call (`tok(...)`, `.encode`, `.encode_plus`,
     `.batch_encode_plus`, `.apply_chat_template` that tokenizes).
 
@@ -605,8 +513,8 @@ class TokenizerCall(_Frozen):
     location: Location
 
 
-@fact
-class OfflineCode(_Frozen):
+@record
+class OfflineCode(Frozen):
     """A Python module that works on models offline - trains, quantizes, merges LoRA adapters,
     exports or saves them - rather than serving them: the Python serving rules (SAI503, SAI601)
     do not judge it. `reason` names the evidence (`.merge_and_unload()`, `import datasets`)."""
@@ -615,8 +523,8 @@ class OfflineCode(_Frozen):
     location: Location
 
 
-@fact
-class TokenCountCheck(_Frozen):
+@record
+class TokenCountCheck(Frozen):
     """Evidence that a module counts tokens itself: tiktoken encoding, or a `len()` of token
     ids compared with something."""
 
@@ -624,31 +532,31 @@ class TokenCountCheck(_Frozen):
     location: Location
 
 
-@fact
-class GenerationCall(_Frozen):
+@record
+class GenerationCall(Frozen):
     """A `.generate(` call in a torch-importing module, inside a request handler or a loop."""
 
     context: str  # "request handler" or "loop"
     location: Location
 
 
-@fact
-class CudaCacheRelease(_Frozen):
+@record
+class CudaCacheRelease(Frozen):
     """A `torch.cuda.empty_cache()` call."""
 
     location: Location
 
 
-@fact
-class WebApp(_Frozen):
+@record
+class WebApp(Frozen):
     """A Python web/RPC app created in a module (`app = FastAPI()`, `grpc.server(...)`)."""
 
     framework: str
     location: Location
 
 
-@fact
-class AiUsage(_Frozen):
+@record
+class AiUsage(Frozen):
     """Something in a Python module that makes its package serve AI: a `.generate()` call, a
     `vllm.LLM(...)`/`sglang.Engine(...)`, a URL of an AI service."""
 
@@ -656,8 +564,8 @@ class AiUsage(_Frozen):
     location: Location
 
 
-@fact
-class MetricExport(_Frozen):
+@record
+class MetricExport(Frozen):
     """A metric this repo exports: a `prometheus_client` constructor (namespace/subsystem/unit
     joined as the library does) or a Prometheus recording rule.
 
@@ -672,8 +580,8 @@ class MetricExport(_Frozen):
     prefix_known: bool = True
 
 
-@fact
-class PromComparison(_Frozen):
+@record
+class PromComparison(Frozen):
     """One comparison with a number in a PromQL alert expression, read with a real parser.
 
     `op` is normalised so the number is on the right (`0.9 < x` becomes `x > 0.9`).
@@ -693,8 +601,8 @@ class PromComparison(_Frozen):
     location: Location  # where `<op> <number>` is written (best effort: the expr line)
 
 
-@fact
-class AlertRule(_Frozen):
+@record
+class AlertRule(Frozen):
     """A Prometheus alerting rule (PrometheusRule CRD or a plain rule file).
 
     `for_seconds` is None when `for` is absent; `severity` is "" when the label is absent.
@@ -714,16 +622,16 @@ class AlertRule(_Frozen):
     parsed: bool
 
 
-@fact
-class LabelSelector(_Frozen):
+@record
+class LabelSelector(Frozen):
     """A Kubernetes label selector: matchLabels pairs and matchExpressions triples."""
 
     match_labels: tuple[tuple[str, str], ...] = ()
     match_expressions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
 
-@fact
-class MetricsMonitor(_Frozen):
+@record
+class MetricsMonitor(Frozen):
     """A Prometheus Operator ServiceMonitor or PodMonitor.
 
     `namespaces` are the namespaces it looks in: () means its own (`namespace`, "" when not
@@ -739,15 +647,15 @@ class MetricsMonitor(_Frozen):
     location: Location
 
 
-@fact
-class DcgmExporter(_Frozen):
+@record
+class DcgmExporter(Frozen):
     """A deployed NVIDIA dcgm-exporter (an image, or a GPU Operator ClusterPolicy enabling it)."""
 
     location: Location
 
 
-@fact
-class VectorWrite(_Frozen):
+@record
+class VectorWrite(Frozen):
     """A write of vectors to a vector store; `validated` when a NaN/Inf check guards it (same
     function, a same-module helper it calls, or a same-module caller)."""
 
@@ -757,8 +665,8 @@ class VectorWrite(_Frozen):
     location: Location
 
 
-@fact
-class DimensionDecl(_Frozen):
+@record
+class DimensionDecl(Frozen):
     """A declared index/embedding dimension (`dimension=1536`, `VectorParams(size=)`,
     `vector(1536)`, `dim=`, config `embedding_dim`)."""
 
@@ -767,8 +675,8 @@ class DimensionDecl(_Frozen):
     location: Location
 
 
-@fact
-class Suppression(_Frozen):
+@record
+class Suppression(Frozen):
     """One rule silenced by a comment (`# safeai-lint: ignore[SAI101] -- reason`,
     `file-ignore[...]`) or a Kubernetes annotation (`safeai-lint.io/ignore`).
 
@@ -785,8 +693,8 @@ class Suppression(_Frozen):
     origin: str = "comment"  # "comment" or "annotation"
 
 
-@fact
-class Diagnostic(_Frozen):
+@record
+class Diagnostic(Frozen):
     """A problem with the input itself (SAI001/SAI002), found while reading or parsing."""
 
     rule: str
@@ -795,8 +703,8 @@ class Diagnostic(_Frozen):
     level: str = ""  # "" = the rule's level; "note" when the cause is the environment
 
 
-@fact
-class FileFacts(_Frozen):
+@record
+class FileFacts(Frozen):
     """Everything learnt from one file, as handed from the worker to the checks."""
 
     path: str
@@ -807,4 +715,3 @@ class FileFacts(_Frozen):
     lines: dict[int, str] = field(default_factory=dict)  # text of the lines facts point at
 
 
-_make_inits()

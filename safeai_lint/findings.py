@@ -1,16 +1,16 @@
 """The unit every layer after the checks speaks: one finding at one location."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from .facts import Location
+from .records import Frozen, record
 
 LEVELS = ("error", "warning", "note")
 LEVEL_RANK = {"note": 1, "warning": 2, "error": 3}
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+@record
+class Finding(Frozen):
     """A breach of one rule at one location.
 
     Checks create findings with `rule`, `message` and `location`; the engine then fills in

@@ -19,6 +19,7 @@ from .config import Config
 from .facts import FileFacts, Location, Workload
 from .findings import Finding
 from .project import Project
+from .records import Frozen, record
 
 ENGINE_RULES = ("SAI001", "SAI002", "SAI003", "SAI004")
 
@@ -34,8 +35,8 @@ def enabled_rules(config: Config, select: Sequence[str] = (), ignore: Sequence[s
     return [r for r in rules if r in chosen and r not in dropped]
 
 
-@dataclasses.dataclass(frozen=True)
-class Scope:
+@record(slots=False)
+class Scope(Frozen):
     """The files one config judges: `folder` holds the config ("" for the scan root's)."""
 
     folder: str

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -16,6 +15,7 @@ from .discover import excluded
 from .facts import Location, Suppression
 from .findings import Finding
 from .sources.base import SourceText
+from .records import Frozen, record
 
 # The origin of a suppression the render stage carries from a template line to the values
 # line a finding lands on: its own unused state is the template comment's, never reported twice.
@@ -27,8 +27,8 @@ _REASON = re.compile(r"^\s*(?:--|#|:)?\s*(?P<reason>.*?)\s*$")
 _RULE_TOKEN = re.compile(r"^SAI\d{3}$")
 
 
-@dataclass(frozen=True, slots=True)
-class BadSuppression:
+@record
+class BadSuppression(Frozen):
     """A suppression that cannot be honoured, reported as SAI003."""
 
     message: str
@@ -136,8 +136,8 @@ def apply_per_file_ignores(findings: Iterable[Finding], config: Config) -> list[
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class WaiverProblem:
+@record
+class WaiverProblem(Frozen):
     message: str
     waiver: Waiver
 

@@ -91,32 +91,32 @@ def test_one_dockerfile_check_reads_no_yaml_and_no_cache(tmp_path: Path) -> None
                              "safeai_lint.link.view", "tempfile"}) == []
 
 
+def test_precommit_check_in_git_with_warm_cache_loads_no_openssl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-commit case: one Dockerfile named in a git repository whose cache is warm. The
+    cache is keyed with the builtin BLAKE2 (hashlib would load OpenSSL), the scan reads the
+    file's deployable unit, not the repository, and renders no chart."""
+    project = tmp_path / "project"
+    (project / "svc").mkdir(parents=True)
+    (project / "other").mkdir()
+    (project / "svc" / "Dockerfile").write_text("FROM python:3.11.4-slim@sha256:" + "a" * 64 + "\nRUN pip install torch==2.1.0\n", encoding="utf-8")
+    (project / "svc" / "requirements.txt").write_text("torch==2.1.0\n", encoding="utf-8")
+    (project / "other" / "app.py").write_text("import openai\n", encoding="utf-8")
+    (project / "other" / "Chart.yaml").write_text("apiVersion: v2\nname: x\nversion: 0.1.0\n", encoding="utf-8")
+    for n in range(8):
+        (project / "svc" / f"job{n}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{n}}}\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    monkeypatch.setenv("SAFEAI_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    assert _probe(tmp_path, "run", "check", ".", "--fail-on", "never", cwd=project)[0] == 0  # fills the cache
+    assert list((tmp_path / "cache").glob("*.pickle"))
+    code, modules, _ = _probe_all(tmp_path, "run", "check", "svc/Dockerfile", "--fail-on", "never", cwd=project)
+    assert code == 0
+    assert "safeai_lint.cache" in modules and "pickle" in modules  # the warm cache really was read
+    assert sorted(modules & {"hashlib", "_hashlib", "safeai_lint.render.helm", "safeai_lint.sources.python", "dockerfile"}) == []
+
+
 def test_probe_sees_rich_when_it_is_imported(tmp_path: Path) -> None:
     """The probe itself can fail: a module the child imports does show up."""
     report = tmp_path / "modules.json"
     script = _PROBE.replace("import safeai_lint.cli", "import safeai_lint.cli, rich")
     subprocess.run([sys.executable, "-c", script, str(report), "import"], check=True, timeout=120)
     assert "rich" in json.loads(report.read_text())["modules"]
-
-
-def test_fact_classes_behave_as_frozen_dataclasses():
-    # their __init__ is generated in one go (facts._make_inits), not by @dataclass per class
-    import dataclasses
-    import pickle
-
-    from safeai_lint.facts import FileFacts, Location, VersionDecl
-
-    loc = Location("a.txt", 3)
-    decl = VersionDecl("torch", "==2.1.0", loc, surface="requirements")
-    assert (decl.component, decl.location, decl.surface, decl.resolved, decl.local) == ("torch", loc, "requirements", False, "")
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        decl.component = "numpy"  # type: ignore[misc]
-    with pytest.raises(TypeError):
-        VersionDecl("torch")  # type: ignore[call-arg]
-    changed = dataclasses.replace(decl, component="numpy")
-    assert changed.component == "numpy" and decl.component == "torch"
-    assert pickle.loads(pickle.dumps(decl)) == decl and hash(pickle.loads(pickle.dumps(decl))) == hash(decl)
-    assert [f.name for f in dataclasses.fields(VersionDecl)][:3] == ["component", "specifier", "location"]
-    first, second = FileFacts("p", "k"), FileFacts("p", "k")
-    assert first == second and first.lines is not second.lines  # default_factory: a fresh dict each
-    assert not hasattr(decl, "__dict__")  # slots

@@ -6,12 +6,12 @@ exposes `CHECKS: tuple[Check, ...]`; add its name to `FAMILIES` to register it.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ..findings import Finding
 from ..policy import Policy
 from ..project import Project
+from ..records import Frozen, record
 
 FAMILIES: tuple[str, ...] = (
     "versions",
@@ -29,8 +29,8 @@ FAMILIES: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Check:
+@record(slots=False)
+class Check(Frozen):
     rules: tuple[str, ...]  # the rule ids it may report
     run: Callable[[Project, Policy], Iterable[Finding]]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..facts import AlertRule, Location, PromComparison
@@ -21,14 +20,15 @@ from ..policy import Policy, parse_duration
 from ..project import Project
 from . import Check
 from .observability import repo_anchor
+from ..records import Frozen, record
 
 _RATIO_NAME = re.compile(r"(?i)(ratio|perc|percent|fraction|util)")
 _RATIO_SIGNALS = {"vram", "error-rate-5xx"}
 _SIGNAL_TEXT = {"vram": "GPU VRAM", "latency-p99": "P99 inference latency", "error-rate-5xx": "5xx error rate"}
 
 
-@dataclass(frozen=True)
-class _Required:
+@record(slots=False)
+class _Required(Frozen):
     key: str
     signal: str
     op: str
@@ -39,8 +39,8 @@ class _Required:
     metrics: tuple[re.Pattern[str], ...]  # a metric name matching any of them carries the signal
 
 
-@dataclass(frozen=True)
-class _Candidate:
+@record(slots=False)
+class _Candidate(Frozen):
     alert: AlertRule
     comparison: PromComparison
     value: float | None  # normalised threshold; None when its unit cannot be known

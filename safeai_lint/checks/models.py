@@ -6,7 +6,7 @@ import re
 from typing import Iterator
 
 from ..extract.serving import OBJECT_STORE, UNKNOWN, commands
-from ..facts import EnvVar, Location, ModelLoad, ServingLaunch, StartCommand, WeightDownload, Workload
+from ..facts import EnvVar, Location, ModelLoad, StartCommand, WeightDownload, Workload
 from ..findings import Finding
 from ..policy import Policy
 from ..project import Project

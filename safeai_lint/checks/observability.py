@@ -15,7 +15,6 @@ from ..facts import (
     Service,
     ServingLaunch,
     WebApp,
-    Workload,
 )
 from ..findings import Finding
 from ..policy import Policy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
-from ..facts import Container, GpuSharing, InstancePool, Location, MemoryFraction, ServingLaunch, StartCommand, Workload
+from ..facts import Container, GpuSharing, InstancePool, Location, MemoryFraction, StartCommand, Workload
 from ..findings import Finding
 from ..policy import Policy, parse_quantity
 from ..project import Project

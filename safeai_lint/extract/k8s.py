@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterator
 
-from ..facts import Container, GpuSharing, InstancePool, KustomizePatch, Service, Workload
+from ..facts import GpuSharing, InstancePool, KustomizePatch, Service, Workload
 from ..sources.base import SourceText
 from ..sources.yaml import YMap, dig
 from . import kserve, podspec

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from ..facts import Location, MemoryFraction, ModelLoad, OfflineCode, ServingLaunch, TokenBudget, WeightDownload
 from ..sources.base import SourceText
 from ..sources.python import PythonModule, module, node_loc
-from .serving import OBJECT_STORE, UNKNOWN, build_launch
+from .serving import OBJECT_STORE, UNKNOWN
 
 _CONSTRUCTORS = {"vllm.LLM": "vllm", "vllm.entrypoints.llm.LLM": "vllm", "sglang.Engine": "sglang",
                  "sglang.srt.entrypoints.engine.Engine": "sglang"}

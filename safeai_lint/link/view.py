@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from dataclasses import dataclass
 
 from ..extract.serving import build_launch, expand_env_refs
 from ..facts import KustomizePatch, ServingLaunch, Workload
@@ -16,10 +15,11 @@ from ..project import Project
 from .kserve import is_predictor, is_runtime, merge_predictor, select_runtime
 from .operators import with_operator_additions
 from .roles import accelerators, decide_role, is_gpu_resource
+from ..records import Frozen, record
 
 
-@dataclass(frozen=True)
-class Deployed:
+@record(slots=False)
+class Deployed(Frozen):
     """One workload as deployed, with its role and the evidence for it."""
 
     workload: Workload  # KServe predictors merged with their runtime, operator additions made
@@ -54,8 +54,8 @@ class Deployed:
         return f"accelerator: {key}: {count}" if key else self.evidence
 
 
-@dataclass(frozen=True)
-class View:
+@record(slots=False)
+class View(Frozen):
     workloads: tuple[Deployed, ...]  # file order; runtimes used by a service are inside it
     launches: tuple[ServingLaunch, ...]  # the launches serving rules judge
     shared: tuple[tuple[str, int, int], ...]  # (path, first, last line) of runtimes merged into services

@@ -8,19 +8,20 @@ stage itself (SAI001/SAI002) and, for the reporters, the text of the lines it po
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Callable
 
 from ..discover import SourceFile
 from ..facts import FileFacts, Location
 from ..findings import Finding
+from ..records import Frozen, record
 
 Analyze = Callable[[SourceFile, int, bytes], FileFacts]
 
 
-@dataclass(frozen=True)
-class Stage:
+@record(slots=False)
+class Stage(Frozen):
     files: list[SourceFile]  # discovered files to analyse on their own
     results: list[FileFacts] = field(default_factory=list)  # rendered objects, at real lines
     findings: list[Finding] = field(default_factory=list)  # the stage's own SAI001/SAI002

@@ -9,7 +9,8 @@ import dataclasses
 import re
 from typing import Any, Callable
 
-from ..facts import Location, Record
+from ..facts import Location
+from ..records import Record
 from ..suppress import CARRIED as DERIVED  # the origin of a suppression carried to where findings land
 from .helm import RenderedFile
 

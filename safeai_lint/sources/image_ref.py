@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from ..records import Frozen, record
 
 DOCKER_HUB = "docker.io"
 _HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
@@ -44,8 +44,8 @@ def official_names() -> frozenset[str]:
     return frozenset(data["names"])
 
 
-@dataclass(frozen=True, slots=True)
-class ImageName:
+@record
+class ImageName(Frozen):
     """A parsed, normalised image reference.
 
     `registry` is lower-case ("docker.io" when none was written); `repository` is the path on

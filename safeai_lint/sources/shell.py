@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from ..records import Frozen, record
 
 MAX_DEPTH = 8  # nested `sh -c` levels followed before giving up
 _SEPARATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")", "\n")
@@ -188,8 +188,8 @@ def split_commands(text: object, _depth: int = 0) -> list[list[str]]:
 # --- package installs ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Install:
+@record
+class Install(Frozen):
     """One package named by an install command, or one index option of it.
 
     For a package: `package` is its name as written (no version, extras or channel), `spec`
