@@ -42,7 +42,6 @@ except ImportError:  # an interpreter built without it
 
 from . import __version__
 from .facts import FileFacts
-from .records import Frozen, record
 
 FORMAT = 1
 # the parsers whose behaviour shapes the facts (their files' stamps are part of the key)
@@ -65,41 +64,50 @@ def digest_of(data: bytes) -> bytes:
     return blake2b(data, digest_size=16).digest()
 
 
-@record
-class Entry(Frozen):
-    kind: str
-    stamp: Stamp
-    digest: bytes
-    recorded_ns: int  # when the bytes were read
-    blob: bytes  # the pickled FileFacts: decoded on a hit, copied as is when the cache is saved
+# an entry: kind, stamp, digest of the bytes, when they were read (ns), the pickled FileFacts
+# (decoded on a hit, copied as is when the cache is saved). Kept as the tuple the file holds:
+# a scan of one file in a large repository looks up a handful of its thousands of entries.
+Row = tuple[str, Stamp, bytes, int, bytes]
 
-    def trusted_by_stamp(self, stamp: Stamp) -> bool:
-        return stamp == self.stamp and self.stamp[1] < self.recorded_ns - _RACY_NS
+
+def _valid(row: object) -> bool:
+    return (isinstance(row, tuple) and len(row) == 5 and isinstance(row[0], str) and isinstance(row[1], tuple)
+            and isinstance(row[2], bytes) and isinstance(row[3], int) and isinstance(row[4], bytes))
+
+
+def _trusted_by_stamp(row: Row, stamp: Stamp) -> bool:
+    return stamp == row[1] and row[1][1] < row[3] - _RACY_NS
 
 
 class Cache:
     """The entries of one scan root; `save()` writes them back if anything changed."""
 
-    def __init__(self, file: Path | None, key: str, entries: dict[str, Entry]) -> None:
+    def __init__(self, file: Path | None, key: str, entries: dict[str, Row]) -> None:
         self.file = file
         self.key = key
-        self.entries = entries
+        self.entries = entries  # rows as read: each is checked when it is looked up
         self.changed = False
 
     def lookup(self, rel: str, kind: str, stamp: Stamp, read: Callable[[], bytes | None]) -> FileFacts | None:
         """The cached facts of `rel`, or None. `read()` gives the file's bytes (or None), and
         is called only when the stamp alone cannot vouch for the entry."""
-        entry = self.entries.get(rel)
-        if entry is None or entry.kind != kind:
+        row = self.entries.get(rel)
+        if row is None:
             return None
-        if not entry.trusted_by_stamp(stamp):
-            data = read()
-            if data is None or digest_of(data) != entry.digest:
-                return None
-            entry = dataclasses.replace(entry, stamp=stamp, recorded_ns=time.time_ns())
-            self.entries[rel] = entry
+        if not _valid(row):
+            del self.entries[rel]
             self.changed = True
-        facts = _decode(entry.blob)
+            return None
+        if row[0] != kind:
+            return None
+        if not _trusted_by_stamp(row, stamp):
+            data = read()
+            if data is None or digest_of(data) != row[2]:
+                return None
+            row = (row[0], stamp, row[2], time.time_ns(), row[4])
+            self.entries[rel] = row
+            self.changed = True
+        facts = _decode(row[4])
         if not isinstance(facts, FileFacts) or facts.path != rel:
             del self.entries[rel]
             self.changed = True
@@ -108,7 +116,7 @@ class Cache:
 
     def store(self, rel: str, kind: str, stamp: Stamp, digest: bytes, recorded_ns: int, facts: FileFacts) -> None:
         blob = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
-        self.entries[rel] = Entry(kind, stamp, digest, recorded_ns, blob)
+        self.entries[rel] = (kind, stamp, digest, recorded_ns, blob)
         self.changed = True
 
     def keep_only(self, present: set[str]) -> None:
@@ -129,7 +137,7 @@ class Cache:
             return
         import tempfile
 
-        rows = {rel: (e.kind, e.stamp, e.digest, e.recorded_ns, e.blob) for rel, e in self.entries.items()}
+        rows = {rel: row for rel, row in self.entries.items() if isinstance(rel, str) and _valid(row)}
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             _mark_cache_dir(self.file.parent)
@@ -185,7 +193,7 @@ def open_cache(root: Path, max_file_size: int, directory: Path) -> Cache:
     return Cache(file, key, entries if entries is not None else {})
 
 
-def _load(data: bytes, key: str) -> dict[str, Entry] | None:
+def _load(data: bytes, key: str) -> dict[str, Row] | None:
     try:
         loaded = _Unpickler(io.BytesIO(data)).load()  # plain tuples, dicts, bytes: no class at all
     except Exception:  # noqa: BLE001 - any damage means: no cache
@@ -193,18 +201,7 @@ def _load(data: bytes, key: str) -> dict[str, Entry] | None:
     if not (isinstance(loaded, tuple) and len(loaded) == 3 and loaded[0] == FORMAT and loaded[1] == key):
         return None
     rows = loaded[2]
-    if not isinstance(rows, dict):
-        return None
-    entries: dict[str, Entry] = {}
-    for rel, row in rows.items():
-        if not (isinstance(rel, str) and isinstance(row, tuple) and len(row) == 5):
-            return None
-        kind, stamp, digest, recorded, blob = row
-        if not (isinstance(kind, str) and isinstance(stamp, tuple) and isinstance(digest, bytes)
-                and isinstance(recorded, int) and isinstance(blob, bytes)):
-            return None
-        entries[rel] = Entry(kind, stamp, digest, recorded, blob)
-    return entries
+    return rows if isinstance(rows, dict) else None  # rows are checked one by one when looked up
 
 
 def _decode(blob: bytes) -> object:
@@ -235,11 +232,7 @@ class _Unpickler(pickle.Unpickler):
 def _key(max_file_size: int) -> str:
     """Everything besides a file's bytes that its facts depend on."""
     parts = [f"format {FORMAT}", __version__, sys.version, f"cap {max_file_size}"]
-    package = Path(__file__).parent
-    for folder, _, names in sorted(os.walk(package)):
-        for name in sorted(names):
-            if name.endswith(".py"):
-                parts.append(_file_stamp(os.path.join(folder, name)))
+    parts.extend(_source_stamps(os.path.dirname(os.path.abspath(__file__))))
     for name in _DEPENDENCIES:
         try:
             spec = find_spec(name)
@@ -247,6 +240,21 @@ def _key(max_file_size: int) -> str:
             spec = None
         parts.append(f"{name} {_file_stamp(spec.origin) if spec and spec.origin else 'absent'}")
     return blake2b("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _source_stamps(folder: str) -> list[str]:
+    """The stamp of every .py file of the package, in path order (bytecode folders skipped)."""
+    stamps: list[str] = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return stamps
+    for entry in entries:
+        if entry.name.endswith(".py") and entry.is_file():
+            stamps.append(_file_stamp(entry.path))
+        elif entry.name != "__pycache__" and entry.is_dir(follow_symlinks=False):
+            stamps.extend(_source_stamps(entry.path))
+    return stamps
 
 
 def _file_stamp(path: str) -> str:

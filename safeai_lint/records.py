@@ -16,6 +16,7 @@ ordered by the tuple of fields; assignment after `__init__` raises `FrozenInstan
 from __future__ import annotations
 
 from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
+from operator import attrgetter
 from typing import Callable, TypeVar
 
 T = TypeVar("T", bound=type)
@@ -26,8 +27,8 @@ class Record:
 
     __slots__ = ()
 
-    def _values(self) -> tuple:  # each record class gets a compiled one (see `_compile_pending`)
-        return tuple(getattr(self, name) for name in self.__record_fields__)  # type: ignore[attr-defined]
+    def _values(self) -> tuple:
+        return self._get_fields(self)  # type: ignore[attr-defined]  # an attrgetter: see `record`
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -102,10 +103,21 @@ def record(cls: T | None = None, /, *, slots: bool = True) -> T | Callable[[T], 
             if name not in names and "InitVar" in str(f.type):
                 raise TypeError(f"@record {cls.__qualname__}.{name}: InitVar is not supported")
         made.__record_fields__ = names  # type: ignore[attr-defined]
+        made._get_fields = _tuple_getter(names)  # type: ignore[attr-defined]
         made.__init__ = _first_init  # type: ignore[misc]
         return made
 
     return wrap if cls is None else wrap(cls)
+
+
+def _tuple_getter(names: tuple[str, ...]) -> Callable[[object], tuple]:
+    """A C-level getter of the tuple of these attributes (nothing to compile)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return staticmethod(lambda obj: (one(obj),))  # type: ignore[return-value]
+    return staticmethod(lambda obj: ())  # type: ignore[return-value]
 
 
 def _first_init(self: Record, *args: object, **kwargs: object) -> None:
@@ -116,7 +128,7 @@ def _first_init(self: Record, *args: object, **kwargs: object) -> None:
 
 
 def _compile(cls: type) -> None:
-    """The `__init__` and `_values` of a record, as `@dataclass(frozen=True)` would write them.
+    """The `__init__` of a record, as `@dataclass(frozen=True)` would write it.
     The source text is made only of the class's own field names (identifiers of this
     package), never of anything scanned."""
     scope: dict[str, object] = {"_setattr_": object.__setattr__, "_missing_": MISSING}
@@ -136,11 +148,8 @@ def _compile(cls: type) -> None:
             body.append(f"    _setattr_(self, {name!r}, {name})")
     if hasattr(cls, "__post_init__"):
         body.append("    self.__post_init__()")
-    values = "".join(f"self.{name}, " for name in cls.__record_fields__)  # type: ignore[attr-defined]
-    text = (f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass")
-            + f"\ndef _values(self):\n    return ({values})\n")
+    text = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass")
     exec(compile(text, f"{cls.__module__}.{cls.__qualname__} (generated __init__)", "exec"), scope)  # noqa: S102
-    for name in ("__init__", "_values"):
-        method = scope[name]
-        method.__qualname__ = f"{cls.__qualname__}.{name}"  # type: ignore[attr-defined]
-        setattr(cls, name, method)
+    init = scope["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[misc]

@@ -155,10 +155,12 @@ def test_a_damaged_entry_is_parsed_again(project: Path, tmp_path: Path, monkeypa
     kind, stamp, digest, recorded, dockerfile_facts = rows["Dockerfile"]
     rows["Dockerfile"] = (kind, stamp, digest, recorded, b"\x80\x05garbage")
     rows["requirements.txt"] = (*rows["requirements.txt"][:4], dockerfile_facts)  # another file's facts
+    third = next(rel for rel in sorted(rows) if rel not in ("Dockerfile", "requirements.txt"))
+    rows[third] = ("a row", "of the wrong shape")
     file.write_bytes(pickle.dumps((fmt, key, rows)))
     parsed = _parsed(monkeypatch)
     assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
-    assert sorted(parsed) == ["Dockerfile", "requirements.txt"]
+    assert sorted(parsed) == sorted(["Dockerfile", "requirements.txt", third])  # every other entry still served
 
 
 def test_parallel_scans_share_one_cache_safely(project: Path, tmp_path: Path) -> None:
@@ -232,3 +234,19 @@ def test_a_cache_used_without_change_is_marked_in_use(project: Path, tmp_path: P
     os.utime(ours, (old, old))
     lint([str(project)], cwd=project, cache_dir=cache)  # nothing changed: not re-written, touched
     assert ours.stat().st_mtime > time.time() - 3600
+
+
+def test_the_cache_key_follows_every_source_file_of_the_package(tmp_path: Path) -> None:
+    """An edit to any .py file of the package, in any subfolder, starts a new cache; bytecode
+    folders are not part of the key."""
+    from safeai_lint.cache import _source_stamps
+
+    (tmp_path / "checks" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "engine.py").write_text("x = 1\n")
+    (tmp_path / "checks" / "images.py").write_text("y = 1\n")
+    (tmp_path / "checks" / "__pycache__" / "images.py").write_text("not source\n")
+    (tmp_path / "notes.txt").write_text("not source\n")
+    before = _source_stamps(str(tmp_path))
+    assert [s.split(" ")[0] for s in before] == [str(tmp_path / "checks" / "images.py"), str(tmp_path / "engine.py")]
+    (tmp_path / "checks" / "images.py").write_text("y = 22\n")
+    assert _source_stamps(str(tmp_path)) != before

@@ -115,3 +115,17 @@ def test_unsupported_shapes_are_refused_at_definition() -> None:
         @record
         class KwOnly(Frozen):  # noqa: F841
             a: int = field(kw_only=True)
+
+
+def test_records_of_one_field_and_of_none_compare_by_their_fields() -> None:
+    @record
+    class One(Frozen):
+        a: int
+
+    @record
+    class Empty(Frozen):
+        pass
+
+    assert One(1) == One(1) and One(1) != One(2) and hash(One(1)) == hash(One(1))
+    assert pickle.loads(pickle.dumps(Point(3))) == Point(3)
+    assert Empty() == Empty() and repr(Empty()).endswith(".Empty()") and len({Empty(), Empty()}) == 1
