@@ -17,10 +17,13 @@ outside the scanned tree, since a cache inside the repository could be committed
 request and would then decide that pull request's findings. The file of a root not scanned
 for 30 days is deleted by the next save of any root.
 
-Format: pickle, read back through an unpickler that resolves only this package's dataclasses
-(it cannot be made to call anything else). A cache or entry that cannot be read is ignored.
-Saving after one file changed re-pickles only that file's facts: each entry keeps its facts
-as a pickled blob, copied as is into the next save.
+Format: the length of an index (8 bytes, little-endian), the index, then the facts of each
+file as a pickled blob. The index (a pickle of FORMAT, the key, and for each file its kind,
+stamp, digest, time recorded and where its blob lies) is read at open; a blob only when its
+file is looked up, so a scan of one file in a large repository reads a few of them. Pickles
+are read back through an unpickler that resolves only this package's dataclasses (it cannot
+be made to call anything else). A cache or entry that cannot be read is ignored. Saving after
+one file changed re-pickles only that file's facts; the other blobs are copied as they are.
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ except ImportError:  # an interpreter built without it
 from . import __version__
 from .facts import FileFacts
 
-FORMAT = 1
+FORMAT = 2
 # the parsers whose behaviour shapes the facts (their files' stamps are part of the key)
 _DEPENDENCIES = ("dockerfile", "pip_requirements_parser", "yaml", "packaging", "promql_parser", "tomli")
 # a file modified less than this before it was recorded is re-hashed, not trusted by its stamp
@@ -64,15 +67,20 @@ def digest_of(data: bytes) -> bytes:
     return blake2b(data, digest_size=16).digest()
 
 
-# an entry: kind, stamp, digest of the bytes, when they were read (ns), the pickled FileFacts
-# (decoded on a hit, copied as is when the cache is saved). Kept as the tuple the file holds:
-# a scan of one file in a large repository looks up a handful of its thousands of entries.
-Row = tuple[str, Stamp, bytes, int, bytes]
+# an entry: kind, stamp, digest of the bytes, when they were read (ns), and the pickled
+# FileFacts: bytes when stored by this scan, else (offset, length) of its blob in the file read.
+# Kept as the tuple the index holds: a scan of one file in a large repository looks up a
+# handful of its thousands of entries.
+Row = tuple[str, Stamp, bytes, int, "bytes | tuple[int, int]"]
+_LENGTH = 8  # bytes of the index length that starts the file
 
 
 def _valid(row: object) -> bool:
-    return (isinstance(row, tuple) and len(row) == 5 and isinstance(row[0], str) and isinstance(row[1], tuple)
-            and isinstance(row[2], bytes) and isinstance(row[3], int) and isinstance(row[4], bytes))
+    if not (isinstance(row, tuple) and len(row) == 5 and isinstance(row[0], str) and isinstance(row[1], tuple)
+            and isinstance(row[2], bytes) and isinstance(row[3], int)):
+        return False
+    blob = row[4]
+    return isinstance(blob, bytes) or (isinstance(blob, tuple) and len(blob) == 2 and all(isinstance(n, int) and n >= 0 for n in blob))
 
 
 def _trusted_by_stamp(row: Row, stamp: Stamp) -> bool:
@@ -82,11 +90,26 @@ def _trusted_by_stamp(row: Row, stamp: Stamp) -> bool:
 class Cache:
     """The entries of one scan root; `save()` writes them back if anything changed."""
 
-    def __init__(self, file: Path | None, key: str, entries: dict[str, Row]) -> None:
+    def __init__(self, file: Path | None, key: str, entries: dict[str, Row], blobs: io.BufferedReader | None = None) -> None:
         self.file = file
         self.key = key
         self.entries = entries  # rows as read: each is checked when it is looked up
+        self.blobs = blobs  # the file read, positioned anywhere: blobs are read by offset
         self.changed = False
+
+    def _blob(self, row: Row) -> bytes | None:
+        where = row[4]
+        if isinstance(where, bytes):
+            return where
+        if self.blobs is None:
+            return None
+        offset, length = where
+        try:
+            self.blobs.seek(offset)
+            data = self.blobs.read(length)
+        except (OSError, ValueError):
+            return None
+        return data if len(data) == length else None
 
     def lookup(self, rel: str, kind: str, stamp: Stamp, read: Callable[[], bytes | None]) -> FileFacts | None:
         """The cached facts of `rel`, or None. `read()` gives the file's bytes (or None), and
@@ -107,7 +130,8 @@ class Cache:
             row = (row[0], stamp, row[2], time.time_ns(), row[4])
             self.entries[rel] = row
             self.changed = True
-        facts = _decode(row[4])
+        blob = self._blob(row)
+        facts = _decode(blob) if blob is not None else None
         if not isinstance(facts, FileFacts) or facts.path != rel:
             del self.entries[rel]
             self.changed = True
@@ -130,30 +154,30 @@ class Cache:
         """Write the cache atomically; a cache that cannot be written is simply not kept.
         Entries are stored as plain tuples around their blobs: saving after one file changed
         re-pickles that file's facts only."""
-        if self.file is None:
-            return
-        if not self.changed:
-            _touch(self.file)
-            return
-        import tempfile
-
-        rows = {rel: row for rel, row in self.entries.items() if isinstance(rel, str) and _valid(row)}
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            _mark_cache_dir(self.file.parent)
-            payload = pickle.dumps((FORMAT, self.key, rows), protocol=pickle.HIGHEST_PROTOCOL)
-            fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".tmp-", suffix=".pickle")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(payload)
-                os.replace(tmp, self.file)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            if self.file is None:
+                return
+            if not self.changed:
+                _touch(self.file)
+                return
+            rows = {}
+            for rel, row in self.entries.items():
+                blob = self._blob(row) if isinstance(rel, str) and _valid(row) else None
+                if blob is not None:
+                    rows[rel] = (*row[:4], blob)
+        finally:
+            self.close()
+        try:
+            write_rows(self.file, self.key, rows)
         except OSError:
             return
         self.changed = False
         _prune(self.file.parent, keep=self.file)
+
+    def close(self) -> None:
+        if self.blobs is not None:
+            self.blobs.close()
+            self.blobs = None
 
 
 def _touch(file: Path) -> None:
@@ -186,22 +210,74 @@ def open_cache(root: Path, max_file_size: int, directory: Path) -> Cache:
     key = _key(max_file_size)
     file = directory / f"{blake2b(str(root).encode('utf-8', 'surrogateescape'), digest_size=12).hexdigest()}.pickle"
     try:
-        data = file.read_bytes()
+        handle = open(file, "rb")  # noqa: SIM115 - kept open for the blobs, closed by save()
     except OSError:
         return Cache(file, key, {})
-    entries = _load(data, key)
-    return Cache(file, key, entries if entries is not None else {})
+    entries = _read_index(handle, key)
+    if entries is None:
+        handle.close()
+        return Cache(file, key, {})
+    return Cache(file, key, entries, handle)
 
 
-def _load(data: bytes, key: str) -> dict[str, Row] | None:
+def _read_index(handle: io.BufferedReader, key: str) -> dict[str, Row] | None:
+    """The rows of the index, their blob offsets made absolute; None when the file is not a
+    cache of this format and key."""
     try:
-        loaded = _Unpickler(io.BytesIO(data)).load()  # plain tuples, dicts, bytes: no class at all
+        size = os.fstat(handle.fileno()).st_size
+        length = int.from_bytes(handle.read(_LENGTH), "little")
+        if not 0 < length <= size - _LENGTH:
+            return None
+        loaded = _Unpickler(io.BytesIO(handle.read(length))).load()  # plain tuples, dicts, bytes: no class at all
     except Exception:  # noqa: BLE001 - any damage means: no cache
         return None
     if not (isinstance(loaded, tuple) and len(loaded) == 3 and loaded[0] == FORMAT and loaded[1] == key):
         return None
     rows = loaded[2]
-    return rows if isinstance(rows, dict) else None  # rows are checked one by one when looked up
+    if not isinstance(rows, dict):
+        return None
+    base = _LENGTH + length
+    out: dict[str, Row] = {}
+    for rel, row in rows.items():  # rows are checked one by one when looked up
+        where = row[4] if isinstance(row, tuple) and len(row) == 5 else None
+        if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], int):
+            row = (*row[:4], (base + where[0], where[1]))
+        out[rel] = row
+    return out
+
+
+def write_rows(file: Path, key: str, rows: dict[str, tuple[str, Stamp, bytes, int, bytes]]) -> None:
+    """Write a cache file atomically: the index, then each row's blob."""
+    import tempfile
+
+    index, blobs, offset = {}, [], 0
+    for rel, (kind, stamp, digest, recorded, blob) in rows.items():
+        index[rel] = (kind, stamp, digest, recorded, (offset, len(blob)))
+        blobs.append(blob)
+        offset += len(blob)
+    head = pickle.dumps((FORMAT, key, index), protocol=pickle.HIGHEST_PROTOCOL)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    _mark_cache_dir(file.parent)
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-", suffix=".pickle")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(len(head).to_bytes(_LENGTH, "little"))
+            out.write(head)
+            out.writelines(blobs)
+        os.replace(tmp, file)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def read_rows(file: Path) -> tuple[str, dict[str, tuple]]:
+    """The key and every row of a cache file, blobs read (for tests and tools)."""
+    with open(file, "rb") as handle:
+        handle.read(_LENGTH)
+        key = _Unpickler(handle).load()[1]
+        handle.seek(0)
+        cache = Cache(file, key, _read_index(handle, key) or {}, handle)
+        return key, {rel: (*row[:4], cache._blob(row)) for rel, row in cache.entries.items()}
 
 
 def _decode(blob: bytes) -> object:

@@ -94,6 +94,8 @@ def record(cls: T | None = None, /, *, slots: bool = True) -> T | Callable[[T], 
             raise TypeError(f"@record {cls.__qualname__}: derive it from records.Frozen (or Record, Ordered)")
         if "__init__" in cls.__dict__:
             raise TypeError(f"@record {cls.__qualname__}: writes its own __init__; use __post_init__")
+        if cls.__doc__ is None:  # else @dataclass writes one from inspect.signature (half its cost)
+            cls.__doc__ = f"{cls.__name__}({', '.join(cls.__dict__.get('__annotations__', {}))})"
         made = dataclass(init=False, eq=False, repr=False, slots=slots)(cls)
         names = tuple(f.name for f in fields(made))  # ClassVar pseudo-fields are not fields
         for f in fields(made):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from safeai_lint import engine
+from safeai_lint.cache import FORMAT, read_rows, write_rows
 from safeai_lint.engine import lint
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "genai-assistant-v2"
@@ -28,6 +29,12 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     shutil.copytree(EXAMPLE, root)
     return root
+
+
+def _framed(head: object, blobs: bytes = b"") -> bytes:
+    """A cache file laid out as the cache writes one: index length, index pickle, blobs."""
+    index = pickle.dumps(head)
+    return len(index).to_bytes(8, "little") + index + blobs
 
 
 def _parsed(monkeypatch) -> list[str]:
@@ -97,8 +104,12 @@ def test_a_damaged_cache_is_ignored(project: Path, tmp_path: Path, damage: bytes
     cache = tmp_path / "cache"
     expected = _findings(lint([str(project)], cwd=project, cache_dir=cache))
     (file,) = [p for p in cache.iterdir() if p.suffix == ".pickle"]
-    if damage is None:  # right format, wrong content: a dict of strings
-        damage = pickle.dumps((1, "some other key", {"requirements.txt": "x"}))
+    if damage is None:  # right layout, wrong content: a row that is a string, then another key
+        key, _ = read_rows(file)
+        damage = _framed((FORMAT, key, {"requirements.txt": "x", "Dockerfile": ("kind", (1,), b"", 0, (10**9, 5))}))
+        file.write_bytes(damage)
+        assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
+        damage = _framed((FORMAT, "some other key", {}))
     file.write_bytes(damage)
     assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
 
@@ -117,9 +128,11 @@ def test_a_planted_cache_file_cannot_run_code(project: Path, tmp_path: Path) -> 
     cache = tmp_path / "cache"
     expected = _findings(lint([str(project)], cwd=project, cache_dir=cache))
     (file,) = [p for p in cache.iterdir() if p.suffix == ".pickle"]
-    file.write_bytes(pickle.dumps(_Payload()))
-    assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
-    assert not SENTINEL.exists()
+    key, rows = read_rows(file)
+    for planted in (pickle.dumps(_Payload()), _framed(_Payload()), _framed((FORMAT, key, {"Dockerfile": (*rows["Dockerfile"][:4], (0, 10))}), pickle.dumps(_Payload()))):
+        file.write_bytes(planted)
+        assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
+        assert not SENTINEL.exists()
 
 
 def _cli(args: list[str], cwd: Path, cache: Path) -> subprocess.CompletedProcess:
@@ -151,13 +164,20 @@ def test_a_damaged_entry_is_parsed_again(project: Path, tmp_path: Path, monkeypa
     cache = tmp_path / "cache"
     expected = _findings(lint([str(project)], cwd=project, cache_dir=cache))
     (file,) = [p for p in cache.iterdir() if p.suffix == ".pickle"]
-    fmt, key, rows = pickle.loads(file.read_bytes())
+    key, rows = read_rows(file)
     kind, stamp, digest, recorded, dockerfile_facts = rows["Dockerfile"]
     rows["Dockerfile"] = (kind, stamp, digest, recorded, b"\x80\x05garbage")
     rows["requirements.txt"] = (*rows["requirements.txt"][:4], dockerfile_facts)  # another file's facts
     third = next(rel for rel in sorted(rows) if rel not in ("Dockerfile", "requirements.txt"))
     rows[third] = ("a row", "of the wrong shape")
-    file.write_bytes(pickle.dumps((fmt, key, rows)))
+    index, blobs = {}, b""
+    for rel, row in rows.items():  # the documented layout, a malformed row kept as it is
+        if len(row) == 5:
+            index[rel] = (*row[:4], (len(blobs), len(row[4])))
+            blobs += row[4]
+        else:
+            index[rel] = row
+    file.write_bytes(_framed((FORMAT, key, index), blobs))
     parsed = _parsed(monkeypatch)
     assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
     assert sorted(parsed) == sorted(["Dockerfile", "requirements.txt", third])  # every other entry still served
@@ -201,8 +221,8 @@ def test_worker_processes_fill_and_use_the_cache(tmp_path: Path) -> None:
     plain = json.loads(_cli([*args, "--no-cache"], root, cache).stdout)
     first = json.loads(_cli(args, root, cache).stdout)
     (cache_file,) = [p for p in cache.iterdir() if p.suffix == ".pickle"]
-    fmt, key, rows = pickle.loads(cache_file.read_bytes())
-    assert len(rows) == plain["summary"]["files_scanned"]
+    _, rows = read_rows(cache_file)
+    assert len(rows) == plain["summary"]["files_scanned"] and all(isinstance(row[4], bytes) for row in rows.values())
     second = json.loads(_cli(args, root, cache).stdout)
     assert plain == first == second
     assert plain["findings"]
@@ -250,3 +270,15 @@ def test_the_cache_key_follows_every_source_file_of_the_package(tmp_path: Path) 
     assert [s.split(" ")[0] for s in before] == [str(tmp_path / "checks" / "images.py"), str(tmp_path / "engine.py")]
     (tmp_path / "checks" / "images.py").write_text("y = 22\n")
     assert _source_stamps(str(tmp_path)) != before
+
+
+def test_the_cache_file_layout_round_trips(tmp_path: Path) -> None:
+    """Index length, index, blobs: what `write_rows` writes `read_rows` reads back whole, and a
+    blob is found by its offset (the first and the last of several of different sizes)."""
+    rows = {f"svc{n}/Dockerfile": ("dockerfile", (n, 2, 3, 4), bytes([n]) * 16, 10 + n, bytes([n]) * (n * 7 + 1)) for n in range(5)}
+    file = tmp_path / "c" / "x.pickle"
+    write_rows(file, "the key", rows)
+    assert read_rows(file) == ("the key", rows)
+    data = file.read_bytes()
+    assert len(data) == 8 + int.from_bytes(data[:8], "little") + sum(len(r[4]) for r in rows.values())
+    assert data.endswith(rows["svc4/Dockerfile"][4])
