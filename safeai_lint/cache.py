@@ -76,11 +76,15 @@ _LENGTH = 8  # bytes of the index length that starts the file
 
 
 def _valid(row: object) -> bool:
-    if not (isinstance(row, tuple) and len(row) == 5 and isinstance(row[0], str) and isinstance(row[1], tuple)
-            and isinstance(row[2], bytes) and isinstance(row[3], int)):
+    """Is `row` an entry as this module writes it (rows of a damaged file are dropped)?"""
+    if type(row) is not tuple or len(row) != 5:
         return False
-    blob = row[4]
-    return isinstance(blob, bytes) or (isinstance(blob, tuple) and len(blob) == 2 and all(isinstance(n, int) and n >= 0 for n in blob))
+    kind, stamp, digest, recorded, blob = row
+    if type(kind) is not str or type(stamp) is not tuple or type(digest) is not bytes or type(recorded) is not int:
+        return False
+    if type(blob) is bytes:
+        return True
+    return type(blob) is tuple and len(blob) == 2 and type(blob[0]) is int and type(blob[1]) is int and blob[0] >= 0 and blob[1] >= 0
 
 
 def _trusted_by_stamp(row: Row, stamp: Stamp) -> bool:
@@ -160,11 +164,16 @@ class Cache:
             if not self.changed:
                 _touch(self.file)
                 return
+            old = self._read_all()  # one read, sliced without copying, not one per entry
             rows = {}
             for rel, row in self.entries.items():
-                blob = self._blob(row) if isinstance(rel, str) and _valid(row) else None
-                if blob is not None:
-                    rows[rel] = (*row[:4], blob)
+                if not (isinstance(rel, str) and _valid(row)):
+                    continue
+                where = row[4]
+                if isinstance(where, bytes):
+                    rows[rel] = row
+                elif where[0] + where[1] <= len(old):
+                    rows[rel] = (*row[:4], old[where[0]:where[0] + where[1]])
         finally:
             self.close()
         try:
@@ -173,6 +182,15 @@ class Cache:
             return
         self.changed = False
         _prune(self.file.parent, keep=self.file)
+
+    def _read_all(self) -> memoryview:
+        if self.blobs is None:
+            return memoryview(b"")
+        try:
+            self.blobs.seek(0)
+            return memoryview(self.blobs.read())
+        except (OSError, ValueError):
+            return memoryview(b"")
 
     def close(self) -> None:
         if self.blobs is not None:
@@ -246,7 +264,7 @@ def _read_index(handle: io.BufferedReader, key: str) -> dict[str, Row] | None:
     return out
 
 
-def write_rows(file: Path, key: str, rows: dict[str, tuple[str, Stamp, bytes, int, bytes]]) -> None:
+def write_rows(file: Path, key: str, rows: dict[str, tuple[str, Stamp, bytes, int, bytes | memoryview]]) -> None:
     """Write a cache file atomically: the index, then each row's blob."""
     import tempfile
 
