@@ -23,7 +23,10 @@ stamp, digest, time recorded and where its blob lies) is read at open; a blob on
 file is looked up, so a scan of one file in a large repository reads a few of them. Pickles
 are read back through an unpickler that resolves only this package's dataclasses (it cannot
 be made to call anything else). A cache or entry that cannot be read is ignored. Saving after
-one file changed re-pickles only that file's facts; the other blobs are copied as they are.
+one file changed re-pickles only that file's facts; the other blobs are copied as they are. A
+scan of part of the root (the pre-commit hook's named files) writes what it changed to a small
+journal beside the file (`<name>.journal.pickle`, same layout), read over the file's entries;
+the next scan of the whole root merges it back.
 """
 from __future__ import annotations
 
@@ -55,6 +58,8 @@ _RACY_NS = 2_000_000_000
 # go: temporary clones, deleted worktrees); a cache in use is touched at most once a day
 PRUNE_AFTER_S = 30 * 86_400
 _TOUCH_AFTER_S = 86_400
+# entries a partial scan may keep in the journal before it rewrites the whole cache file
+JOURNAL_LIMIT = 256
 
 Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
@@ -94,11 +99,14 @@ def _trusted_by_stamp(row: Row, stamp: Stamp) -> bool:
 class Cache:
     """The entries of one scan root; `save()` writes them back if anything changed."""
 
-    def __init__(self, file: Path | None, key: str, entries: dict[str, Row], blobs: io.BufferedReader | None = None) -> None:
+    def __init__(self, file: Path | None, key: str, entries: dict[str, Row], blobs: io.BufferedReader | None = None,
+                 journaled: set[str] | None = None) -> None:
         self.file = file
         self.key = key
         self.entries = entries  # rows as read: each is checked when it is looked up
         self.blobs = blobs  # the file read, positioned anywhere: blobs are read by offset
+        self.journaled = journaled or set()  # entries read from the journal (see `save`)
+        self.touched: set[str] = set()  # entries this scan stored or re-stamped
         self.changed = False
 
     def _blob(self, row: Row) -> bytes | None:
@@ -133,6 +141,7 @@ class Cache:
                 return None
             row = (row[0], stamp, row[2], time.time_ns(), row[4])
             self.entries[rel] = row
+            self.touched.add(rel)
             self.changed = True
         blob = self._blob(row)
         facts = _decode(blob) if blob is not None else None
@@ -145,6 +154,7 @@ class Cache:
     def store(self, rel: str, kind: str, stamp: Stamp, digest: bytes, recorded_ns: int, facts: FileFacts) -> None:
         blob = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
         self.entries[rel] = (kind, stamp, digest, recorded_ns, blob)
+        self.touched.add(rel)
         self.changed = True
 
     def keep_only(self, present: set[str]) -> None:
@@ -154,34 +164,55 @@ class Cache:
             del self.entries[rel]
         self.changed = self.changed or bool(gone)
 
-    def save(self) -> None:
+    def save(self, whole: bool = True) -> None:
         """Write the cache atomically; a cache that cannot be written is simply not kept.
-        Entries are stored as plain tuples around their blobs: saving after one file changed
-        re-pickles that file's facts only."""
+        Saving after one file changed re-pickles that file's facts only.
+
+        `whole` False (a scan of part of the root, such as the pre-commit hook's named files
+        and their units): the entries this scan changed, with those of earlier such scans, go
+        to a small journal beside the cache file instead of a rewrite of the whole file, as
+        long as the journal stays under JOURNAL_LIMIT entries. A whole scan merges it back."""
         try:
             if self.file is None:
                 return
             if not self.changed:
                 _touch(self.file)
                 return
-            old = self._read_all()  # one read, sliced without copying, not one per entry
-            rows = {}
-            for rel, row in self.entries.items():
-                if not (isinstance(rel, str) and _valid(row)):
-                    continue
-                where = row[4]
-                if isinstance(where, bytes):
-                    rows[rel] = row
-                elif where[0] + where[1] <= len(old):
-                    rows[rel] = (*row[:4], old[where[0]:where[0] + where[1]])
+            if not whole:
+                recent = {rel: self.entries[rel] for rel in sorted(self.journaled | self.touched) if rel in self.entries}
+                if len(recent) <= JOURNAL_LIMIT:
+                    self._write(journal_of(self.file), self._with_blobs(recent, memoryview(b"")))
+                    return
+            self._write(self.file, self._with_blobs(self.entries, self._read_all()))
+            _remove(journal_of(self.file))
         finally:
             self.close()
+
+    def _with_blobs(self, entries: dict[str, Row], old: memoryview) -> dict[str, tuple]:
+        """The valid rows of `entries`, each with its blob's bytes (from `old`, the cache file
+        read in one go, sliced without copying, or read one by one when `old` is empty)."""
+        rows = {}
+        for rel, row in entries.items():
+            if not (isinstance(rel, str) and _valid(row)):
+                continue
+            where = row[4]
+            if isinstance(where, bytes):
+                rows[rel] = row
+            elif where[0] + where[1] <= len(old):
+                rows[rel] = (*row[:4], old[where[0]:where[0] + where[1]])
+            else:
+                blob = self._blob(row)
+                if blob is not None:
+                    rows[rel] = (*row[:4], blob)
+        return rows
+
+    def _write(self, file: Path, rows: dict[str, tuple]) -> None:
         try:
-            write_rows(self.file, self.key, rows)
+            write_rows(file, self.key, rows)
         except OSError:
             return
         self.changed = False
-        _prune(self.file.parent, keep=self.file)
+        _prune(file.parent, keep={self.file, journal_of(self.file)})
 
     def _read_all(self) -> memoryview:
         if self.blobs is None:
@@ -207,14 +238,14 @@ def _touch(file: Path) -> None:
         pass
 
 
-def _prune(directory: Path, keep: Path) -> None:
+def _prune(directory: Path, keep: set[Path]) -> None:
     """Delete the caches of scan roots unused for PRUNE_AFTER_S, and temporary files left by
     an interrupted save; only names this module writes, never anything else in the folder."""
     limit = time.time() - PRUNE_AFTER_S
     try:
         with os.scandir(directory) as entries:
             for entry in entries:
-                if not entry.name.endswith(".pickle") or entry.path == str(keep) or not entry.is_file(follow_symlinks=False):
+                if not entry.name.endswith(".pickle") or Path(entry.path) in keep or not entry.is_file(follow_symlinks=False):
                     continue
                 stale = limit if not entry.name.startswith(".tmp-") else time.time() - _TOUCH_AFTER_S
                 if entry.stat(follow_symlinks=False).st_mtime < stale:
@@ -224,18 +255,44 @@ def _prune(directory: Path, keep: Path) -> None:
 
 
 def open_cache(root: Path, max_file_size: int, directory: Path) -> Cache:
-    """The cache of the scan of `root` (empty when there is none or it is stale or unreadable)."""
+    """The cache of the scan of `root` (empty when there is none or it is stale or unreadable),
+    with the entries of its journal (see `Cache.save`) over those of the file."""
     key = _key(max_file_size)
     file = directory / f"{blake2b(str(root).encode('utf-8', 'surrogateescape'), digest_size=12).hexdigest()}.pickle"
+    journal = _read_journal(journal_of(file), key)
     try:
         handle = open(file, "rb")  # noqa: SIM115 - kept open for the blobs, closed by save()
     except OSError:
-        return Cache(file, key, {})
+        return Cache(file, key, journal, journaled=set(journal))
     entries = _read_index(handle, key)
     if entries is None:
         handle.close()
-        return Cache(file, key, {})
-    return Cache(file, key, entries, handle)
+        return Cache(file, key, journal, journaled=set(journal))
+    entries.update(journal)
+    return Cache(file, key, entries, handle, journaled=set(journal))
+
+
+def journal_of(file: Path) -> Path:
+    return file.with_name(file.name.removesuffix(".pickle") + ".journal.pickle")
+
+
+def _read_journal(file: Path, key: str) -> dict[str, Row]:
+    """The journal's rows, blobs read (it is small); empty when absent or unreadable."""
+    try:
+        with open(file, "rb") as handle:
+            rows = _read_index(handle, key) or {}
+            reader = Cache(file, key, rows, handle)
+            return {rel: (*row[:4], blob) for rel, row in rows.items()
+                    if _valid(row) and (blob := reader._blob(row)) is not None}
+    except OSError:
+        return {}
+
+
+def _remove(file: Path) -> None:
+    try:
+        os.unlink(file)
+    except OSError:
+        pass
 
 
 def _read_index(handle: io.BufferedReader, key: str) -> dict[str, Row] | None:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from .findings import LEVELS
 from .hints import did_you_mean
 from .policy import Policy, default_policy, merge_policy, parse_duration, parse_quantity
+from .records import Frozen, record
 
 CONFIG_NAMES = (".safeai-lint.yaml", ".safeai-lint.yml")
 FAIL_ON = ("error", "warning", "note", "never")
@@ -20,7 +21,6 @@ DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
 
 from .errors import ConfigError, collect  # noqa: E402 - ConfigError re-exported: config errors are raised here
-from .records import Frozen, record
 
 
 @record(slots=False)

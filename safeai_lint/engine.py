@@ -378,9 +378,10 @@ def lint(
 
         cache = open_cache(scan.root, config.max_file_size, cache_dir)
         results = analyze_cached(files, config.max_file_size, jobs, cache, progress)
-        if scan.targets == (scan.root,):
+        whole = scan.targets == (scan.root,)
+        if whole:
             cache.keep_only({sf.rel for sf in files})
-        cache.save()
+        cache.save(whole)  # a partial scan (named files and their units) writes the small journal
     else:
         results = analyze_all(files, config.max_file_size, jobs, progress)
     if stdin is not None:

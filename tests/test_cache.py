@@ -282,3 +282,61 @@ def test_the_cache_file_layout_round_trips(tmp_path: Path) -> None:
     data = file.read_bytes()
     assert len(data) == 8 + int.from_bytes(data[:8], "little") + sum(len(r[4]) for r in rows.values())
     assert data.endswith(rows["svc4/Dockerfile"][4])
+
+
+def test_a_partial_scan_keeps_its_changes_in_a_journal_merged_by_the_next_whole_scan(tmp_path: Path, monkeypatch) -> None:
+    """The pre-commit case: a named Dockerfile, just edited, judged within its unit. Its new
+    facts go to a small journal beside the cache file (the file itself is not rewritten), the
+    next scan serves them from there, and a scan of the whole repository merges them back."""
+    from safeai_lint.cache import journal_of
+
+    project = tmp_path / "repo"
+    (project / "svc").mkdir(parents=True)
+    (project / "svc" / "Dockerfile").write_text("FROM python:3.11-slim\nRUN pip install torch==2.1.0\n", encoding="utf-8")
+    (project / "svc" / "requirements.txt").write_text("torch==2.1.0\n", encoding="utf-8")
+    for n in range(8):
+        (project / "svc" / f"c{n}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{n}}}\n", encoding="utf-8")
+    (project / "other.py").write_text("import requests\nrequests.get('http://x')\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    cache = tmp_path / "cache"
+    lint([str(project)], cwd=project, cache_dir=cache)
+    (file,) = [p for p in cache.iterdir() if p.name.endswith(".pickle")]
+    main_before = file.read_bytes()
+
+    (project / "svc" / "Dockerfile").write_text("FROM python:3.11-slim\nRUN pip install torch==2.0.0\n", encoding="utf-8")
+    fresh = _findings(lint(["svc/Dockerfile"], cwd=project))
+    parsed = _parsed(monkeypatch)
+    assert _findings(lint(["svc/Dockerfile"], cwd=project, cache_dir=cache)) == fresh
+    assert parsed == ["svc/Dockerfile"]
+    assert journal_of(file).exists() and file.read_bytes() == main_before  # the big file untouched
+
+    parsed.clear()
+    assert _findings(lint(["svc/Dockerfile"], cwd=project, cache_dir=cache)) == fresh
+    assert parsed == []  # served from the journal
+
+    whole = _findings(lint([str(project)], cwd=project))
+    parsed.clear()
+    assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == whole
+    assert parsed == []
+    assert not journal_of(file).exists()
+    _, rows = read_rows(file)
+    assert rows["svc/Dockerfile"][1][0] == (project / "svc" / "Dockerfile").stat().st_size  # merged, new stamp
+
+
+def test_a_damaged_or_overfull_journal_costs_only_time(tmp_path: Path, project: Path, monkeypatch) -> None:
+    from safeai_lint import cache as cache_module
+    from safeai_lint.cache import journal_of
+
+    cache = tmp_path / "cache"
+    expected = _findings(lint([str(project)], cwd=project, cache_dir=cache))
+    (file,) = [p for p in cache.iterdir() if p.name.endswith(".pickle")]
+    journal_of(file).write_bytes(b"\x00" * 8 + b"garbage")
+    assert _findings(lint([str(project / "app")], cwd=project, cache_dir=cache)) == _findings(lint([str(project / "app")], cwd=project))
+    assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
+
+    monkeypatch.setattr(cache_module, "JOURNAL_LIMIT", 0)  # a journal that would grow too large: the file is rewritten
+    (project / "k8s" / "deployment.yaml").write_text((project / "k8s" / "deployment.yaml").read_text() + "\n", encoding="utf-8")
+    parts = ["k8s", "app", "mesh", "monitoring", "Dockerfile", "requirements.txt", "pyproject.toml"]  # 10 files: the cache is used
+    lint([str(project / part) for part in parts], cwd=project, cache_dir=cache)
+    assert not journal_of(file).exists()
+    assert read_rows(file)[1]["k8s/deployment.yaml"][1][0] == (project / "k8s" / "deployment.yaml").stat().st_size

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 
 from ..sources.python import PythonModule
 from .python_code import assignments, target_key
+from ..records import Frozen, record
 
 INFERENCE_PATH = re.compile(r"/(v1/chat/completions|v1/completions|v1/embeddings|generate|predict|infer)\b")
 SESSIONS = {"aiohttp.ClientSession": "aiohttp", "httpx.Client": "httpx", "httpx.AsyncClient": "httpx",
@@ -83,8 +83,8 @@ class UrlReader:
         return found
 
 
-@dataclass(frozen=True)
-class Session:
+@record(slots=False)
+class Session(Frozen):
     """An HTTP session bound to `name` from line `first` to `last`."""
 
     name: str

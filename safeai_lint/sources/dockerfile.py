@@ -9,10 +9,10 @@ stage each `FROM` names once global `ARG` defaults are substituted, the `ENV` a 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Mapping
 
 from .base import SourceText
+from ..records import Frozen, record
 
 # Build args BuildKit defines itself: known only at build time, so never a default to use.
 PREDEFINED_ARGS = frozenset({
@@ -25,14 +25,14 @@ INSTRUCTIONS = frozenset({
 })
 
 
-@dataclass(frozen=True, slots=True)
-class Heredoc:
+@record
+class Heredoc(Frozen):
     name: str
     content: str
 
 
-@dataclass(frozen=True, slots=True)
-class Instruction:
+@record
+class Instruction(Frozen):
     """One instruction. `cmd` is upper-case; `args` are the words after the flags (for the
     exec form, the JSON array items); `flags` are `--name=value` words; lines are 1-based."""
 
@@ -61,8 +61,8 @@ class Instruction:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
+@record
+class Stage(Frozen):
     """One build stage: its `FROM` and the instructions after it.
 
     `base` is the image as written; `base_resolved` the same after global ARG substitution
@@ -93,8 +93,8 @@ class Stage:
         return {name: (value, line) for name, value, line in self.env_items}
 
 
-@dataclass(frozen=True, slots=True)
-class DockerfileModel:
+@record
+class DockerfileModel(Frozen):
     instructions: tuple[Instruction, ...]
     stages: tuple[Stage, ...]
     global_args: tuple[tuple[str, str | None, int], ...]  # (name, default or None, line)

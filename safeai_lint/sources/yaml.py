@@ -11,11 +11,12 @@ values typed as a safe loader would (str, int, float, bool, None). Positions are
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import yaml
+
+from ..records import Frozen, record
 
 try:  # the C parser is 5-10x faster; fall back to pure Python where libyaml is missing
     from yaml import CSafeLoader as _Loader
@@ -61,8 +62,8 @@ class YList(list):
         return self.ipos[index] if 0 <= index < len(self.ipos) else self.pos
 
 
-@dataclass(frozen=True, slots=True)
-class YamlProblem:
+@record
+class YamlProblem(Frozen):
     """Why (part of) a YAML stream could not be used. `rule` is SAI001 or SAI002."""
 
     rule: str
@@ -71,8 +72,8 @@ class YamlProblem:
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class YamlDoc:
+@record
+class YamlDoc(Frozen):
     value: Any
     line: int  # first line of the document's content
 
