@@ -360,6 +360,7 @@ def inventory_command(
     paths: Optional[List[str]] = typer.Argument(None, help="Files or folders (default: the current folder)."),
     format: str = typer.Option("text", "--format", "-f", help="text or json."),
     config: Optional[str] = typer.Option(None, "--config", help="Config file (default: found as `check` finds it)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Parse every file again; do not read or write the cache of unchanged files."),
 ) -> None:
     """The deployment as safeai-lint understands it: workloads, roles with evidence,
     accelerators, runtimes, serving launches and their flags, Services, routes, scrape configs."""
@@ -373,7 +374,7 @@ def inventory_command(
     for p in paths or ():
         if not os.path.exists(p):
             raise UsageProblem(f"no such file or folder: {p}")
-    project, cfg, _ = collect(paths or ["."], config)
+    project, cfg, _ = collect(paths or ["."], config, cache_dir=None if no_cache else _cache_dir())
     inv = build(project, cfg.policy)
     if fmt == "json":
         from . import __version__ as version

@@ -27,6 +27,7 @@ from .records import Frozen, Record, record
 
 if TYPE_CHECKING:
     from .cache import Cache, Stamp
+    from .render import Stage
 
 PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than it saves
 CACHE_THRESHOLD = 8  # below this many files, parsing them costs less than loading a cache
@@ -329,6 +330,27 @@ def analyze_cached(
     return [done[sf.rel] for sf in files]
 
 
+def read_facts(scan: ScanPlan, files: list[SourceFile], config: Config, jobs: int = 1, cache_dir: Path | None = None,
+               progress: Callable[[int, int], None] | None = None) -> tuple[Stage, list[FileFacts]]:
+    """What the discovered `files` tell: charts and overlays rendered (the stage, whose `files`
+    are the ones left to analyse on their own), then the facts of those files, from the cache
+    in `cache_dir` for the unchanged ones when there are enough files for it to pay."""
+    from .render import render_stage
+
+    stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze, cache_dir)
+    if cache_dir is None or len(stage.files) < CACHE_THRESHOLD:
+        return stage, analyze_all(stage.files, config.max_file_size, jobs, progress)
+    from .cache import open_cache
+
+    cache = open_cache(scan.root, config.max_file_size, cache_dir)
+    results = analyze_cached(stage.files, config.max_file_size, jobs, cache, progress)
+    whole = scan.targets == (scan.root,)
+    if whole:
+        cache.keep_only({sf.rel for sf in stage.files})
+    cache.save(whole)  # a partial scan (named files and their units) writes the small journal
+    return stage, results
+
+
 # --- the whole scan -----------------------------------------------------------------------
 
 
@@ -369,21 +391,8 @@ def lint(
     files, only, warnings = _named_excluded(scan, files, tree.excluded, force_exclude)
     if only is not None and not only:
         files = []  # every named file skipped: the repository around them has nothing to tell
-    from .render import render_stage
-
-    stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze, cache_dir)  # charts, overlays
+    stage, results = read_facts(scan, files, config, jobs, cache_dir, progress)
     files = stage.files
-    if cache_dir is not None and len(files) >= CACHE_THRESHOLD:
-        from .cache import open_cache
-
-        cache = open_cache(scan.root, config.max_file_size, cache_dir)
-        results = analyze_cached(files, config.max_file_size, jobs, cache, progress)
-        whole = scan.targets == (scan.root,)
-        if whole:
-            cache.keep_only({sf.rel for sf in files})
-        cache.save(whole)  # a partial scan (named files and their units) writes the small journal
-    else:
-        results = analyze_all(files, config.max_file_size, jobs, progress)
     if stdin is not None:
         name = stdin_filename.replace(os.sep, "/")
         if os.path.isabs(name):

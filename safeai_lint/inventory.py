@@ -20,22 +20,21 @@ from .project import Project
 SCHEMA_VERSION = 1
 
 
-def collect(paths: Sequence[str], config_path: str | None = None, cwd: Path | None = None, jobs: int = 1):
+def collect(paths: Sequence[str], config_path: str | None = None, cwd: Path | None = None, jobs: int = 1,
+            cache_dir: Path | None = None):
     """Discover, render and analyse `paths` as `check` does: (project, config, scan root).
     Objects of a Helm chart or Kustomize overlay are listed as rendered, at the lines a person
-    edits."""
-    from .engine import analyze_all, plan, resolve_config
+    edits; files a config excludes (the closest config, as for `check`) are not listed."""
+    from .configfiles import ConfigTree
     from .discover import discover
-
-    from .engine import analyze
-    from .render import render_stage
+    from .engine import plan, read_facts, resolve_config
 
     scan = plan(paths, cwd)
     config = resolve_config(scan.root, config_path, cwd)
-    files = discover(scan.root, list(scan.targets), config.exclude, scan.use_git)
-    stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze)  # charts, overlays
-    results = analyze_all(stage.files, config.max_file_size, jobs) + list(stage.results)
-    return Project(sorted(results, key=lambda r: r.path)), config, scan.root
+    tree = ConfigTree(scan.root, config, nested=config_path is None)
+    files = discover(scan.root, list(scan.targets), tree.excluded, scan.use_git)
+    stage, results = read_facts(scan, files, config, jobs, cache_dir)
+    return Project(sorted([*results, *stage.results], key=lambda r: r.path)), config, scan.root
 
 
 def _where(loc: Location | None) -> dict[str, Any] | None:

@@ -99,3 +99,29 @@ def test_cli_json_and_usage_errors(tmp_path: Path, capsys, monkeypatch):
     assert main(["inventory", "no/such/path"]) == 2
     assert main(["inventory", "-f", "TEXT"]) == 0
     assert "InferenceService chat (predictor)" in capsys.readouterr().out
+
+
+def test_files_a_nested_config_excludes_are_not_listed_and_the_cache_changes_nothing(tmp_path: Path, capsys, monkeypatch):
+    """The inventory reads the repository as `check` does: the closest config's excludes
+    apply (here one in a sub-folder), and a warm cache gives the same inventory."""
+    target = tmp_path / "repo"
+    shutil.copytree(CASES["deployed-kserve"], target, ignore=shutil.ignore_patterns("expected*.json"))
+    (target / "team").mkdir()
+    (target / "team" / ".safeai-lint.yaml").write_text("exclude: [old]\n", encoding="utf-8")
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: NAME}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n      - name: c\n        image: vllm/vllm-openai:v0.6.3\n        args: [--model, m]\n"
+    )
+    for folder, name in (("team/old", "retired-llm"), ("team/current", "current-llm"), *((f"team/more{n}", f"llm-{n}") for n in range(6))):
+        (target / folder).mkdir(parents=True)
+        (target / folder / "deploy.yaml").write_text(deployment.replace("NAME", name), encoding="utf-8")
+    monkeypatch.chdir(target)
+    monkeypatch.setenv("SAFEAI_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    outputs = []
+    for args in (["--no-cache"], [], []):  # no cache, then filling it, then from it
+        assert main(["inventory", "--format", "json", *args]) == 0
+        outputs.append(json.loads(capsys.readouterr().out))
+    names = {w["name"] for w in outputs[0]["workloads"]}
+    assert "current-llm" in names and "retired-llm" not in names
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert list((tmp_path / "cache").glob("*.pickle"))  # enough files for the cache: it was used
