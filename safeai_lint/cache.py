@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import functools
 import io
 import os
-import pickle
 import sys
 import time
 from importlib.util import find_spec
@@ -152,7 +152,7 @@ class Cache:
         return facts
 
     def store(self, rel: str, kind: str, stamp: Stamp, digest: bytes, recorded_ns: int, facts: FileFacts) -> None:
-        blob = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+        blob = _dumps(facts)
         self.entries[rel] = (kind, stamp, digest, recorded_ns, blob)
         self.touched.add(rel)
         self.changed = True
@@ -258,7 +258,7 @@ def open_cache(root: Path, max_file_size: int, directory: Path) -> Cache:
     """The cache of the scan of `root` (empty when there is none or it is stale or unreadable),
     with the entries of its journal (see `Cache.save`) over those of the file."""
     key = _key(max_file_size)
-    file = directory / f"{blake2b(str(root).encode('utf-8', 'surrogateescape'), digest_size=12).hexdigest()}.pickle"
+    file = cache_file(root, directory)
     journal = _read_journal(journal_of(file), key)
     try:
         handle = open(file, "rb")  # noqa: SIM115 - kept open for the blobs, closed by save()
@@ -270,6 +270,17 @@ def open_cache(root: Path, max_file_size: int, directory: Path) -> Cache:
         return Cache(file, key, journal, journaled=set(journal))
     entries.update(journal)
     return Cache(file, key, entries, handle, journaled=set(journal))
+
+
+def cache_file(root: Path, directory: Path) -> Path:
+    """Where the cache of the scan of `root` is kept."""
+    return directory / f"{blake2b(str(root).encode('utf-8', 'surrogateescape'), digest_size=12).hexdigest()}.pickle"
+
+
+def has_cache(root: Path, directory: Path) -> bool:
+    """Has a scan of `root` kept a cache (or a journal) here? One stat or two, nothing read."""
+    file = cache_file(root, directory)
+    return file.exists() or journal_of(file).exists()
 
 
 def journal_of(file: Path) -> Path:
@@ -303,7 +314,7 @@ def _read_index(handle: io.BufferedReader, key: str) -> dict[str, Row] | None:
         length = int.from_bytes(handle.read(_LENGTH), "little")
         if not 0 < length <= size - _LENGTH:
             return None
-        loaded = _Unpickler(io.BytesIO(handle.read(length))).load()  # plain tuples, dicts, bytes: no class at all
+        loaded = _unpickler()(io.BytesIO(handle.read(length))).load()  # plain tuples, dicts, bytes: no class at all
     except Exception:  # noqa: BLE001 - any damage means: no cache
         return None
     if not (isinstance(loaded, tuple) and len(loaded) == 3 and loaded[0] == FORMAT and loaded[1] == key):
@@ -330,7 +341,7 @@ def write_rows(file: Path, key: str, rows: dict[str, tuple[str, Stamp, bytes, in
         index[rel] = (kind, stamp, digest, recorded, (offset, len(blob)))
         blobs.append(blob)
         offset += len(blob)
-    head = pickle.dumps((FORMAT, key, index), protocol=pickle.HIGHEST_PROTOCOL)
+    head = _dumps((FORMAT, key, index))
     file.parent.mkdir(parents=True, exist_ok=True)
     _mark_cache_dir(file.parent)
     fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-", suffix=".pickle")
@@ -349,7 +360,7 @@ def read_rows(file: Path) -> tuple[str, dict[str, tuple]]:
     """The key and every row of a cache file, blobs read (for tests and tools)."""
     with open(file, "rb") as handle:
         handle.read(_LENGTH)
-        key = _Unpickler(handle).load()[1]
+        key = _unpickler()(handle).load()[1]
         handle.seek(0)
         cache = Cache(file, key, _read_index(handle, key) or {}, handle)
         return key, {rel: (*row[:4], cache._blob(row)) for rel, row in cache.entries.items()}
@@ -360,7 +371,7 @@ def _decode(blob: bytes) -> object:
     if paused:
         gc.disable()  # facts hold no cycles; collections during the load only cost time
     try:
-        return _Unpickler(io.BytesIO(blob)).load()
+        return _unpickler()(io.BytesIO(blob)).load()
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
         return None
     finally:
@@ -368,16 +379,29 @@ def _decode(blob: bytes) -> object:
             gc.enable()
 
 
-class _Unpickler(pickle.Unpickler):
-    """Resolves only this package's dataclasses: a planted cache file cannot name a callable."""
+@functools.cache
+def _unpickler() -> type:
+    """The only unpickler of the package (pickle is imported when a cache is really read)."""
+    import pickle
 
-    def find_class(self, module: str, name: str):  # noqa: ANN201
-        if module == "safeai_lint" or module.startswith("safeai_lint."):
-            owner = sys.modules.get(module)
-            cls = getattr(owner, name, None) if owner is not None else None
-            if isinstance(cls, type) and dataclasses.is_dataclass(cls):
-                return cls
-        raise pickle.UnpicklingError(f"not a safeai-lint fact class: {module}.{name}")
+    class Restricted(pickle.Unpickler):
+        """Resolves only this package's dataclasses: a planted cache file cannot name a callable."""
+
+        def find_class(self, module: str, name: str):  # noqa: ANN201
+            if module == "safeai_lint" or module.startswith("safeai_lint."):
+                owner = sys.modules.get(module)
+                cls = getattr(owner, name, None) if owner is not None else None
+                if isinstance(cls, type) and dataclasses.is_dataclass(cls):
+                    return cls
+            raise pickle.UnpicklingError(f"not a safeai-lint fact class: {module}.{name}")
+
+    return Restricted
+
+
+def _dumps(obj: object) -> bytes:
+    import pickle
+
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _key(max_file_size: int) -> str:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .render import Stage
 
 PARALLEL_THRESHOLD = 64  # below this many files a process pool costs more than it saves
-CACHE_THRESHOLD = 8  # below this many files, parsing them costs less than loading a cache
+CACHE_THRESHOLD = 8  # below this many files, a scan does not start a cache of its own
 
 
 @record(slots=False)
@@ -334,13 +334,15 @@ def read_facts(scan: ScanPlan, files: list[SourceFile], config: Config, jobs: in
                progress: Callable[[int, int], None] | None = None) -> tuple[Stage, list[FileFacts]]:
     """What the discovered `files` tell: charts and overlays rendered (the stage, whose `files`
     are the ones left to analyse on their own), then the facts of those files, from the cache
-    in `cache_dir` for the unchanged ones when there are enough files for it to pay."""
+    in `cache_dir` for the unchanged ones. A scan of fewer than CACHE_THRESHOLD files starts
+    no cache, but uses the one a larger scan of the same root left (the pre-commit hook on a
+    small unit: its files' facts come from there, and no parser is even loaded)."""
+    from .cache import has_cache, open_cache
     from .render import render_stage
 
     stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze, cache_dir)
-    if cache_dir is None or len(stage.files) < CACHE_THRESHOLD:
+    if cache_dir is None or (len(stage.files) < CACHE_THRESHOLD and not has_cache(scan.root, cache_dir)):
         return stage, analyze_all(stage.files, config.max_file_size, jobs, progress)
-    from .cache import open_cache
 
     cache = open_cache(scan.root, config.max_file_size, cache_dir)
     results = analyze_cached(stage.files, config.max_file_size, jobs, cache, progress)

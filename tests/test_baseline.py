@@ -104,3 +104,21 @@ def test_baseline_is_written_readable_by_others_like_any_committed_file(tmp_path
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "baseline.json").stat().st_mode) == 0o644
+
+
+def test_fingerprints_are_sha256_of_rule_path_line_text_and_message() -> None:
+    """Baselines written by earlier versions keep matching: the fingerprint is the first 32
+    hex digits of SHA-256 over rule, path, normalised line text, normalised message and the
+    occurrence count (digits in the message read as `#`: a line number it cites may move),
+    whichever SHA-256 implementation computes it."""
+    import hashlib
+
+    from safeai_lint.catalog import rule_index
+    from safeai_lint.facts import Location
+    from safeai_lint.findings import Finding
+    from safeai_lint.finish import finish
+
+    found = Finding("SAI203", "image `python:3.11` has no digest", Location("Dockerfile", 1, 6))
+    (done,) = finish([found], rule_index(), {}, {"Dockerfile": {1: "FROM   python:3.11"}})
+    base = "\0".join(("SAI203", "Dockerfile", "FROM python:3.11", "image `python:#.#` has no digest"))
+    assert done.fingerprint == hashlib.sha256(f"{base}\0{0}".encode()).hexdigest()[:32]

@@ -74,21 +74,24 @@ def test_clean_one_file_check_does_not_load_rich(tmp_path: Path) -> None:
     assert "rich" not in modules
 
 
-def test_one_dockerfile_check_reads_no_yaml_and_no_cache(tmp_path: Path) -> None:
+def test_one_dockerfile_check_reads_no_yaml_and_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pre-commit case outside git: one Dockerfile. The default policy and compat table
     come from their JSON twins (no PyYAML), package names are normalised without
-    packaging.utils (which loads packaging.tags, sysconfig, logging), one file never opens the
-    cache (no pickle), a clean file needs no fingerprint (no OpenSSL through hashlib), the
-    Python source layer is not loaded for a file that is not Python, the deployed view
-    (link/view.py) not when there is no workload, and tempfile not when no file is written."""
+    packaging.utils (which loads packaging.tags, sysconfig, logging), one file starts no cache
+    (no pickle, no file written: only a stat says there is none to use), a clean file needs no
+    fingerprint (no OpenSSL through hashlib), the Python source layer is not loaded for a file
+    that is not Python, the deployed view (link/view.py) not when there is no workload, and
+    tempfile not when no file is written."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "Dockerfile").write_text("FROM python:3.11.4-slim@sha256:" + "a" * 64 + "\nRUN pip install torch==2.1.0\n", encoding="utf-8")
+    monkeypatch.setenv("SAFEAI_LINT_CACHE_DIR", str(tmp_path / "cache"))
     code, modules, _ = _probe_all(tmp_path, "run", "check", "Dockerfile", cwd=project)
     assert code == 0
     assert "dockerfile" in modules  # the Dockerfile really was parsed
-    assert sorted(modules & {"yaml", "pickle", "packaging.utils", "packaging.tags", "hashlib", "safeai_lint.cache", "safeai_lint.sources.python",
+    assert sorted(modules & {"yaml", "pickle", "packaging.utils", "packaging.tags", "hashlib", "safeai_lint.sources.python",
                              "safeai_lint.link.view", "tempfile"}) == []
+    assert not (tmp_path / "cache").exists()
 
 
 def test_precommit_check_in_git_with_warm_cache_loads_no_openssl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,6 +115,29 @@ def test_precommit_check_in_git_with_warm_cache_loads_no_openssl(tmp_path: Path,
     assert code == 0
     assert "safeai_lint.cache" in modules and "pickle" in modules  # the warm cache really was read
     assert sorted(modules & {"hashlib", "_hashlib", "safeai_lint.render.helm", "safeai_lint.sources.python", "dockerfile"}) == []
+
+
+def test_a_small_unit_reads_the_cache_a_larger_scan_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A named Dockerfile whose unit holds fewer files than would start a cache of its own:
+    the repository's cache, left by a scan of the whole repository, still serves its facts,
+    so no parser is loaded (no YAML, no Dockerfile parser) for an unchanged file."""
+    project = tmp_path / "project"
+    (project / "svc").mkdir(parents=True)
+    (project / "svc" / "Dockerfile").write_text("FROM python:3.11.4-slim@sha256:" + "a" * 64 + "\nRUN pip install torch==2.1.0\n", encoding="utf-8")
+    (project / "svc" / "deploy.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    monkeypatch.setenv("SAFEAI_LINT_CACHE_DIR", str(tmp_path / "cache"))
+    code, cold, _ = _probe_all(tmp_path, "run", "check", "svc/Dockerfile", "--fail-on", "never", cwd=project)
+    assert code == 0 and "dockerfile" in cold and not (tmp_path / "cache").exists()  # two files: no cache started
+    assert _probe(tmp_path, "run", "check", ".", "--fail-on", "never", cwd=project)[0] == 0
+    assert not (tmp_path / "cache").exists()  # the whole repository is two files: still none
+    for n in range(8):
+        (project / f"c{n}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{n}}}\n", encoding="utf-8")
+    assert _probe(tmp_path, "run", "check", ".", "--fail-on", "never", cwd=project)[0] == 0
+    assert list((tmp_path / "cache").glob("*.pickle"))  # ten files: the whole scan keeps a cache
+    code, warm, _ = _probe_all(tmp_path, "run", "check", "svc/Dockerfile", "--fail-on", "never", cwd=project)
+    assert code == 0 and "pickle" in warm
+    assert sorted(warm & {"dockerfile", "yaml", "safeai_lint.sources.dockerfile"}) == []
 
 
 def test_probe_sees_rich_when_it_is_imported(tmp_path: Path) -> None:
