@@ -18,15 +18,12 @@ def fixable_findings(findings: Iterable[Finding], read_text: Callable[[str], str
     findings = list(findings)
     if not findings:
         return frozenset()
-    from .catalog import all_rules
+    from .fixes import fixable_rules, fixer_for  # the registry: each fixer module loads when tried
 
-    rules = all_rules()
-    # only rules whose doc has a `fix:` section have fixers (a test keeps the two in step);
-    # importing the fixers costs ~0.1 s, so a scan without such findings never does
-    candidates = [f for f in findings if f.rule in rules and rules[f.rule].fix]
+    rules = fixable_rules()
+    candidates = [f for f in findings if f.rule in rules]
     if not candidates:
         return frozenset()
-    from .fixes import fixer_for
 
     texts: dict[str, str | None] = {}
     fixable = set()

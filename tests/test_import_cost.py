@@ -140,6 +140,19 @@ def test_a_small_unit_reads_the_cache_a_larger_scan_left(tmp_path: Path, monkeyp
     assert sorted(warm & {"dockerfile", "yaml", "safeai_lint.sources.dockerfile"}) == []
 
 
+def test_a_fixable_dockerfile_finding_loads_only_the_text_fixers(tmp_path: Path) -> None:
+    """The text report marks a finding `--fix` would fix with `[*]`, which means trying its
+    fixer: for a Dockerfile pin, the text fixers; never the YAML ones (ruamel.yaml, the serving
+    extractors)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Dockerfile").write_text("FROM python:3.11.4-slim@sha256:" + "a" * 64 + "\nRUN pip install torch==2.0.1\n", encoding="utf-8")
+    code, modules, _ = _probe_all(tmp_path, "run", "check", "Dockerfile", cwd=project)
+    assert code == 1
+    assert "safeai_lint.fixes.text" in modules  # the finding's fixer really was tried
+    assert sorted(modules & {"safeai_lint.fixes.yaml", "safeai_lint.fixes.toml", "ruamel", "yaml"}) == []
+
+
 def test_probe_sees_rich_when_it_is_imported(tmp_path: Path) -> None:
     """The probe itself can fail: a module the child imports does show up."""
     report = tmp_path / "modules.json"

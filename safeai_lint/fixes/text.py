@@ -4,7 +4,7 @@ fixer re-reads the flagged line and rewrites it only when the reading is unambig
 from __future__ import annotations
 
 import re
-from typing import Callable, Mapping
+from typing import Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -12,10 +12,6 @@ from ..sources.specs import canonicalize_name
 from ..findings import Finding
 from ..policy import Policy
 
-# (file text, finding, policy) -> the new text, or None when it cannot be fixed safely
-Fixer = Callable[[str, Finding, Policy], "str | None"]
-
-LOCK_RULES = ("SAI101", "SAI102")
 # pip distribution names that may be pinned to a lock key's value. Not `pytorch` (a
 # placeholder package on PyPI), not `pytorch-triton` (nightly versions), and not
 # `nvidia-nccl-cu12`: torch wheels pin their own NCCL wheel (torch 2.1.0 pins 2.18.1), so

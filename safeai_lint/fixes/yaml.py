@@ -22,7 +22,6 @@ from ..findings import Finding
 from ..policy import Policy
 from ..sources.yaml import YList, YMap, parse_documents, plain
 
-RULES = ("SAI307", "SAI501", "SAI502")
 
 # rule -> engine -> flags the rule judges (the first one is the one to insert)
 _FLAGS: dict[str, dict[str, tuple[str, ...]]] = {
