@@ -119,7 +119,7 @@ class Cache:
         try:
             self.blobs.seek(offset)
             data = self.blobs.read(length)
-        except (OSError, ValueError):
+        except Exception:  # noqa: BLE001 - a damaged row (an absurd offset or length) is a miss
             return None
         return data if len(data) == length else None
 
@@ -178,15 +178,16 @@ class Cache:
             if not self.changed:
                 _touch(self.file)
                 return
-            if not whole:
-                recent = {rel: self.entries[rel] for rel in sorted(self.journaled | self.touched) if rel in self.entries}
-                if len(recent) <= JOURNAL_LIMIT:
-                    self._write(journal_of(self.file), self._with_blobs(recent, memoryview(b"")))
-                    return
-            self._write(self.file, self._with_blobs(self.entries, self._read_all()))
-            _remove(journal_of(self.file))
+            target = self.file
+            recent = {rel: self.entries[rel] for rel in sorted(self.journaled | self.touched) if rel in self.entries}
+            if not whole and len(recent) <= JOURNAL_LIMIT:
+                target, rows = journal_of(self.file), self._with_blobs(recent, memoryview(b""))
+            else:
+                rows = self._with_blobs(self.entries, self._read_all())
         finally:
-            self.close()
+            self.close()  # before the rename: Windows cannot replace a file that is open
+        if self._write(target, rows) and target == self.file:
+            _remove(journal_of(self.file))  # merged into the file
 
     def _with_blobs(self, entries: dict[str, Row], old: memoryview) -> dict[str, tuple]:
         """The valid rows of `entries`, each with its blob's bytes (from `old`, the cache file
@@ -206,13 +207,14 @@ class Cache:
                     rows[rel] = (*row[:4], blob)
         return rows
 
-    def _write(self, file: Path, rows: dict[str, tuple]) -> None:
+    def _write(self, file: Path, rows: dict[str, tuple]) -> bool:
         try:
             write_rows(file, self.key, rows)
         except OSError:
-            return
+            return False
         self.changed = False
         _prune(file.parent, keep={self.file, journal_of(self.file)})
+        return True
 
     def _read_all(self) -> memoryview:
         if self.blobs is None:
@@ -280,7 +282,7 @@ def cache_file(root: Path, directory: Path) -> Path:
 def has_cache(root: Path, directory: Path) -> bool:
     """Has a scan of `root` kept a cache (or a journal) here? One stat or two, nothing read."""
     file = cache_file(root, directory)
-    return file.exists() or journal_of(file).exists()
+    return os.path.exists(file) or os.path.exists(journal_of(file))  # False, not an error, when unreadable
 
 
 def journal_of(file: Path) -> Path:
@@ -295,7 +297,7 @@ def _read_journal(file: Path, key: str) -> dict[str, Row]:
             reader = Cache(file, key, rows, handle)
             return {rel: (*row[:4], blob) for rel, row in rows.items()
                     if _valid(row) and (blob := reader._blob(row)) is not None}
-    except OSError:
+    except Exception:  # noqa: BLE001 - a damaged journal is no journal
         return {}
 
 
@@ -325,8 +327,12 @@ def _read_index(handle: io.BufferedReader, key: str) -> dict[str, Row] | None:
     base = _LENGTH + length
     out: dict[str, Row] = {}
     for rel, row in rows.items():  # rows are checked one by one when looked up
+        if not isinstance(rel, str):
+            continue
         where = row[4] if isinstance(row, tuple) and len(row) == 5 else None
-        if isinstance(where, tuple) and len(where) == 2 and isinstance(where[0], int):
+        if isinstance(where, tuple) and len(where) == 2 and all(type(n) is int and n >= 0 for n in where):
+            if base + where[0] + where[1] > size:
+                continue  # a blob beyond the end of the file: a damaged row
             row = (*row[:4], (base + where[0], where[1]))
         out[rel] = row
     return out

@@ -105,10 +105,11 @@ def git_root(start: Path) -> Path | None:
     folder = start if start.is_dir() else start.parent
     if any(name in os.environ for name in _GIT_LOCATORS):
         return _ask_git(folder)
-    top = _dot_git_above(folder)
+    physical = os.path.realpath(folder)  # git walks up from the real folder, not a symlink's
+    top = _dot_git_above(Path(physical))
     if top is None:
         return None
-    if _plain_work_tree(os.path.abspath(folder), top):
+    if _plain_work_tree(physical, top):
         return Path(top).resolve()
     return _ask_git(folder)
 
@@ -140,17 +141,20 @@ def _dot_git_above(folder: Path) -> str | None:
 
 def _plain_work_tree(folder: str, top: str) -> bool:
     """Would git report `top` for `folder`, by what git itself checks? Yes when `.git` is a
-    folder holding HEAD (not the link file of a worktree or submodule, not a symlink), owned
-    by this user like `top` (else git's safe.directory rules decide), on the filesystem of
-    `folder` (git stops at a filesystem boundary), `folder` is not inside `.git`, and the
-    repository's config names no other work tree (core.worktree, core.bare) and includes no
-    other file. Anything else: git is asked."""
+    folder that looks like a repository (HEAD, objects/, refs/; not the link file of a worktree
+    or submodule, not a symlink), owned by this user like `top` (else git's safe.directory
+    rules decide), on the filesystem of `folder` (git stops at a filesystem boundary),
+    `folder` is not inside `.git`, and the repository's config could not move the work tree
+    or change how git reads the repository: no `worktree`, no `bare` other than false, no
+    `[include...]`, no `[extensions]`. Anything else: git is asked (`folder` is physical)."""
     dot = os.path.join(top, ".git")
     if not hasattr(os, "geteuid") or ".git" in os.path.relpath(folder, top).split(os.sep):
         return False
     try:
         info = os.stat(dot, follow_symlinks=False)
         if not stat.S_ISDIR(info.st_mode) or not os.path.isfile(os.path.join(dot, "HEAD")):
+            return False
+        if not (os.path.isdir(os.path.join(dot, "objects")) and os.path.isdir(os.path.join(dot, "refs"))):
             return False
         if info.st_uid != os.geteuid() or os.stat(top).st_uid != os.geteuid() or os.stat(folder).st_dev != info.st_dev:
             return False
@@ -159,8 +163,10 @@ def _plain_work_tree(folder: str, top: str) -> bool:
     except OSError:
         return False
     for line in config.lower().splitlines():
-        words = line.strip()
-        if words.startswith((b"worktree", b"[include")) or (words.startswith(b"bare") and b"true" in words):
+        words = line.split(b"#", 1)[0].split(b";", 1)[0].strip()
+        if b"worktree" in words or words.startswith((b"[include", b"[extensions")):
+            return False
+        if b"bare" in words and words.replace(b" ", b"").replace(b"\t", b"") != b"bare=false":
             return False
     return True
 

@@ -341,7 +341,7 @@ def read_facts(scan: ScanPlan, files: list[SourceFile], config: Config, jobs: in
     from .render import render_stage
 
     stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze, cache_dir)
-    if cache_dir is None or (len(stage.files) < CACHE_THRESHOLD and not has_cache(scan.root, cache_dir)):
+    if cache_dir is None or not stage.files or (len(stage.files) < CACHE_THRESHOLD and not has_cache(scan.root, cache_dir)):
         return stage, analyze_all(stage.files, config.max_file_size, jobs, progress)
 
     cache = open_cache(scan.root, config.max_file_size, cache_dir)

@@ -11,7 +11,11 @@ instantiation (~0.15 ms), so a class never instantiated in a run costs no compil
 (defaults and `default_factory` are fine; no `kw_only`, `InitVar` or `init=False`), and the
 class must not write its own `__init__` (`__post_init__` is called as a dataclass would).
 Semantics are the dataclass ones: equal when of the same class with equal fields (in order);
-ordered by the tuple of fields; assignment after `__init__` raises `FrozenInstanceError`.
+ordered by the tuple of fields; assignment after `__init__` raises `FrozenInstanceError`. Two
+differences: a record is pickled (and copied) as a call of its constructor, so its
+`__post_init__` runs again on unpickling and must give the same result when it does; and no
+attribute at all can be assigned on an instance, also on a plain subclass. Field options
+`compare`, `repr` and `hash` are refused rather than ignored.
 """
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ class Record:
     __slots__ = ()
 
     def _values(self) -> tuple:
-        return self._get_fields(self)  # type: ignore[attr-defined]  # an attrgetter: see `record`
+        return self.__record_getter__(self)  # type: ignore[attr-defined]  # an attrgetter: see `record`
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -98,14 +102,21 @@ def record(cls: T | None = None, /, *, slots: bool = True) -> T | Callable[[T], 
             cls.__doc__ = f"{cls.__name__}({', '.join(cls.__dict__.get('__annotations__', {}))})"
         made = dataclass(init=False, eq=False, repr=False, slots=slots)(cls)
         names = tuple(f.name for f in fields(made))  # ClassVar pseudo-fields are not fields
+        defaulted = False
         for f in fields(made):
-            if not f.init or f.kw_only:
-                raise TypeError(f"@record {cls.__qualname__}.{f.name}: plain positional fields only")
+            if not f.init or f.kw_only or not f.compare or not f.repr or f.hash is not None:
+                raise TypeError(f"@record {cls.__qualname__}.{f.name}: plain positional fields only (no init/kw_only/compare/repr/hash options)")
+            if f.name in _RESERVED:
+                raise TypeError(f"@record {cls.__qualname__}.{f.name}: a name records use themselves")
+            has_default = f.default is not MISSING or f.default_factory is not MISSING
+            if defaulted and not has_default:  # what @dataclass says when it writes __init__
+                raise TypeError(f"@record {cls.__qualname__}: non-default argument {f.name!r} follows default argument")
+            defaulted = defaulted or has_default
         for name, f in made.__dataclass_fields__.items():  # type: ignore[attr-defined]
             if name not in names and "InitVar" in str(f.type):
                 raise TypeError(f"@record {cls.__qualname__}.{name}: InitVar is not supported")
         made.__record_fields__ = names  # type: ignore[attr-defined]
-        made._get_fields = _tuple_getter(names)  # type: ignore[attr-defined]
+        made.__record_getter__ = _tuple_getter(names)  # type: ignore[attr-defined]
         made.__init__ = _first_init  # type: ignore[misc]
         return made
 
@@ -122,11 +133,16 @@ def _tuple_getter(names: tuple[str, ...]) -> Callable[[object], tuple]:
     return staticmethod(lambda obj: ())  # type: ignore[return-value]
 
 
+_RESERVED = frozenset({"_values", "__record_fields__", "__record_getter__"})
+
+
 def _first_init(self: Record, *args: object, **kwargs: object) -> None:
     """A record's `__init__` until its first instantiation compiles the real one."""
-    owner = next(c for c in type(self).__mro__ if c.__dict__.get("__init__") is _first_init)
-    _compile(owner)  # a plain subclass inherits it, as it would a dataclass's
-    owner.__init__(self, *args, **kwargs)
+    owner = next((c for c in type(self).__mro__ if c.__dict__.get("__init__") is _first_init), None)
+    if owner is not None:
+        _compile(owner)  # a plain subclass inherits it, as it would a dataclass's
+    # else another thread compiled it meanwhile (render workers create facts in threads)
+    type(self).__init__(self, *args, **kwargs)
 
 
 def _compile(cls: type) -> None:

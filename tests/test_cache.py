@@ -340,3 +340,54 @@ def test_a_damaged_or_overfull_journal_costs_only_time(tmp_path: Path, project: 
     lint([str(project / part) for part in parts], cwd=project, cache_dir=cache)
     assert not journal_of(file).exists()
     assert read_rows(file)[1]["k8s/deployment.yaml"][1][0] == (project / "k8s" / "deployment.yaml").stat().st_size
+
+
+def test_absurd_rows_and_keys_in_the_file_or_the_journal_are_ignored(project: Path, tmp_path: Path) -> None:
+    """Offsets and lengths far beyond the file, and keys that are not paths, in the cache file
+    or its journal: ignored like any damage, also by a partial scan that writes the journal."""
+    from safeai_lint.cache import journal_of
+
+    cache = tmp_path / "cache"
+    expected = _findings(lint([str(project)], cwd=project, cache_dir=cache))
+    (file,) = [p for p in cache.iterdir() if p.name.endswith(".pickle")]
+    key, rows = read_rows(file)
+    index, blobs = {}, b""
+    for rel, row in rows.items():
+        index[rel] = (*row[:4], (len(blobs), len(row[4])))
+        blobs += row[4]
+    first = next(iter(rows))
+    for length in (2**63, 2**62):
+        file.write_bytes(_framed((FORMAT, key, {**index, first: (*index[first][:4], (0, length))}), blobs))
+        assert _findings(lint([str(project)], cwd=project, cache_dir=cache)) == expected
+    kind, stamp, digest, recorded, blob = rows["Dockerfile"]
+    journal_of(file).write_bytes(_framed((FORMAT, key, {first: (kind, stamp, digest, recorded, (0, 2**62)),
+                                                        7: (kind, stamp, digest, recorded, (0, len(blob)))}), blob))
+    (project / "Dockerfile").write_text((project / "Dockerfile").read_text() + "\n# edited\n", encoding="utf-8")
+    fresh = _findings(lint(["Dockerfile", "requirements.txt"], cwd=project))
+    assert _findings(lint(["Dockerfile", "requirements.txt"], cwd=project, cache_dir=cache)) == fresh
+
+
+def test_a_cache_folder_that_cannot_be_looked_at_costs_only_time(project: Path, tmp_path: Path) -> None:
+    """Even a scan too small to start a cache asks whether one exists: a folder whose name
+    the system refuses (or cannot search) answers no, never an error."""
+    expected = _findings(lint([str(project / "app")], cwd=project))
+    refused = tmp_path / ("x" * 300) / "cache"  # a name longer than any file system allows
+    assert _findings(lint([str(project / "app")], cwd=project, cache_dir=refused)) == expected
+
+
+def test_a_run_that_skips_every_named_file_keeps_the_cache(tmp_path: Path) -> None:
+    """pre-commit with --force-exclude on a commit of excluded files only: nothing is
+    analysed, and the repository's cache is left as it was."""
+    project = tmp_path / "repo"
+    (project / "legacy").mkdir(parents=True)
+    (project / ".safeai-lint.yaml").write_text("exclude: [legacy]\n", encoding="utf-8")
+    (project / "legacy" / "old.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: old}\n", encoding="utf-8")
+    for n in range(10):
+        (project / f"c{n}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{n}}}\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    cache = tmp_path / "cache"
+    lint([str(project)], cwd=project, cache_dir=cache)
+    (file,) = [p for p in cache.iterdir() if p.name.endswith(".pickle")]
+    before = file.read_bytes()
+    result = lint(["legacy/old.yaml"], cwd=project, cache_dir=cache, force_exclude=True)
+    assert result.files_scanned == 0 and file.read_bytes() == before

@@ -61,7 +61,8 @@ def test_a_worktree_link_file_asks_git(repo: Path, tmp_path: Path, asked: list[P
     assert asked == [linked]
 
 
-@pytest.mark.parametrize("line", ["\tworktree = /elsewhere", "\tbare = true", '[include]\n\tpath = other.config'])
+@pytest.mark.parametrize("line", ["\tworktree = /elsewhere", "\tbare = true", "\tbare", "\tbare = yes", "\tbare = 1",
+                                  '[include]\n\tpath = other.config', "[extensions]\n\tobjectformat = sha256"])
 def test_a_config_that_may_move_the_work_tree_asks_git(repo: Path, asked: list[Path], line: str) -> None:
     config = repo / ".git" / "config"
     config.write_text(config.read_text() + "[core]\n" + line + "\n")
@@ -85,3 +86,31 @@ def test_a_repository_of_another_user_asks_git(repo: Path, asked: list[Path], mo
 def test_inside_the_git_folder_asks_git(repo: Path, asked: list[Path]) -> None:
     assert git_root(repo / ".git" / "refs") is None  # git has no work tree there
     assert asked == [repo / ".git" / "refs"]
+
+
+def test_a_one_line_section_naming_a_work_tree_asks_git(repo: Path, tmp_path: Path, asked: list[Path]) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = repo / ".git" / "config"
+    config.write_text(config.read_text() + f"[core] worktree = {elsewhere}\n")
+    assert git_root(repo / "svc") == Path(_git("rev-parse", "--show-toplevel", cwd=repo / "svc")).resolve()
+    assert asked == [repo / "svc"]
+
+
+def test_a_git_folder_that_is_not_a_repository_asks_git(repo: Path, asked: list[Path]) -> None:
+    inner = repo / "svc" / "deploy"
+    (inner / ".git").mkdir()
+    (inner / ".git" / "HEAD").write_text("ref: refs/heads/main\n")  # no objects/, no refs/
+    assert git_root(inner) == repo.resolve()  # git skips it and finds the repository above
+    assert asked == [inner]
+
+
+def test_a_symlinked_folder_is_judged_where_it_really_is(tmp_path: Path, asked: list[Path]) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    (b / "sub").mkdir(parents=True)
+    a.mkdir()
+    _git("init", "-q", cwd=a)
+    _git("init", "-q", cwd=b)
+    (a / "link").symlink_to(b / "sub")
+    assert git_root(a / "link") == b.resolve() == Path(_git("rev-parse", "--show-toplevel", cwd=a / "link")).resolve()
+    assert asked == []

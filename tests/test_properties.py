@@ -7,12 +7,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from safeai_lint.config import ConfigError
 from safeai_lint.engine import _locations, decode, lint
 from safeai_lint.extract import REGISTRY, extractors_for
 from safeai_lint.sources import image_ref, shell, specs

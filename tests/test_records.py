@@ -129,3 +129,59 @@ def test_records_of_one_field_and_of_none_compare_by_their_fields() -> None:
     assert One(1) == One(1) and One(1) != One(2) and hash(One(1)) == hash(One(1))
     assert pickle.loads(pickle.dumps(Point(3))) == Point(3)
     assert Empty() == Empty() and repr(Empty()).endswith(".Empty()") and len({Empty(), Empty()}) == 1
+
+
+def test_first_instantiations_from_many_threads_all_succeed() -> None:
+    """Render workers create facts in threads: the first instantiations of a record may race
+    to compile its __init__; every one of them must still build the object."""
+    import sys
+    import threading
+
+    made: list[type] = []
+    for n in range(200):
+        @record
+        class Fresh(Frozen):
+            a: int
+            b: str = "b"
+
+        made.append(Fresh)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        barrier.wait()
+        for cls in made:
+            try:
+                assert cls(1).a == 1
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+                errors.append(exc)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # interleave the threads as much as possible
+    try:
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert errors == []
+
+
+def test_more_shapes_dataclasses_would_treat_otherwise_are_refused() -> None:
+    with pytest.raises(TypeError, match="follows default argument"):
+        @record
+        class Order(Frozen):  # noqa: F841
+            a: int = 1
+            b: str
+
+    with pytest.raises(TypeError, match="records use themselves"):
+        @record
+        class Clash(Frozen):  # noqa: F841
+            _values: tuple
+
+    with pytest.raises(TypeError, match="plain positional"):
+        @record
+        class NotCompared(Frozen):  # noqa: F841
+            a: int = field(default=0, compare=False)

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 
 from conftest import write_tree
 from safeai_lint.discover import classify
