@@ -164,14 +164,18 @@ def measure(name: str, cmd: list[str], cwd: Path, runs: int, shown: str | None =
         if before:
             before(i)
         samples.append(run_once(cmd, cwd))
+    fig = _figure(name, shown or " ".join(cmd), samples)
+    sys.stderr.write(f" {fig.wall:.3f}s\n")
+    return fig
+
+
+def _figure(name: str, shown: str, samples: list[Sample]) -> Figure:
     med = statistics.median
-    fig = Figure(
-        name, shown or " ".join(cmd), runs,
+    return Figure(
+        name, shown, len(samples),
         med(s.wall for s in samples), min(s.wall for s in samples), med(s.cpu for s in samples),
         med(s.rss_mb for s in samples), med(s.tree_rss_mb for s in samples), [s.code for s in samples],
     )
-    sys.stderr.write(f" {fig.wall:.3f}s\n")
-    return fig
 
 
 def measure_pair(first: tuple[str, list[str]], second: tuple[str, list[str]], cwd: Path, runs: int,
@@ -186,12 +190,7 @@ def measure_pair(first: tuple[str, list[str]], second: tuple[str, list[str]], cw
             before(i)
         for k, (_, cmd) in enumerate((first, second)):
             samples[k].append(run_once(cmd, cwd))
-    med = statistics.median
-    figs = [
-        Figure(name, " ".join(cmd), runs, med(s.wall for s in got), min(s.wall for s in got), med(s.cpu for s in got),
-               med(s.rss_mb for s in got), med(s.tree_rss_mb for s in got), [s.code for s in got])
-        for (name, cmd), got in zip((first, second), samples)
-    ]
+    figs = [_figure(name, " ".join(cmd), got) for (name, cmd), got in zip((first, second), samples)]
     sys.stderr.write(f" {figs[0].wall:.3f}s / {figs[1].wall:.3f}s\n")
     return figs
 
@@ -297,12 +296,12 @@ def bench_single(root: Path, runs: int) -> list[dict]:
     def edit(i: int) -> None:  # what the hook really sees: the file it checks was just changed
         edited.write_text(f"{text}# edit {i}\n", encoding="utf-8")
 
+    check = [*lint, "check", rel, "--fail-on", "never"]
     figs = [
-        *measure_pair(("safeai-lint check ONE Dockerfile (cold)", [*lint, "check", rel, "--fail-on", "never"]),
-                      ("hadolint ONE Dockerfile", hadolint), root, runs),
-        *measure_pair(("safeai-lint check ONE Dockerfile in git, cache warm (pre-commit)", [*lint, "check", rel, "--fail-on", "never"]),
+        *measure_pair(("safeai-lint check ONE Dockerfile (cold)", check), ("hadolint ONE Dockerfile", hadolint), root, runs),
+        *measure_pair(("safeai-lint check ONE Dockerfile in git, cache warm (pre-commit)", check),
                       ("hadolint ONE Dockerfile in git", hadolint), here, runs),
-        *measure_pair(("safeai-lint check ONE Dockerfile in git, cache warm, that file just edited", [*lint, "check", rel, "--fail-on", "never"]),
+        *measure_pair(("safeai-lint check ONE Dockerfile in git, cache warm, that file just edited", check),
                       ("hadolint ONE Dockerfile in git, just edited", hadolint), here, runs, before=edit),
         measure("safeai-lint --version", [*lint, "--version"], root, runs),
         measure("python -c pass (interpreter floor)", [sys.executable, "-c", "pass"], root, runs),

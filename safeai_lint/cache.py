@@ -179,7 +179,7 @@ class Cache:
                 _touch(self.file)
                 return
             target = self.file
-            recent = {rel: self.entries[rel] for rel in sorted(self.journaled | self.touched) if rel in self.entries}
+            recent = {} if whole else {rel: self.entries[rel] for rel in sorted(self.journaled | self.touched) if rel in self.entries}
             if not whole and len(recent) <= JOURNAL_LIMIT:
                 target, rows = journal_of(self.file), self._with_blobs(recent, memoryview(b""))
             else:
@@ -289,14 +289,23 @@ def journal_of(file: Path) -> Path:
     return file.with_name(file.name.removesuffix(".pickle") + ".journal.pickle")
 
 
+def _rows_with_blobs(file: Path, key: str | None = None) -> tuple[str, dict[str, Row]]:
+    """The key (`key`, else the file's own) and every valid row of a cache file, each blob
+    read. Raises on a file that cannot be read."""
+    with open(file, "rb") as handle:
+        if key is None:
+            handle.read(_LENGTH)
+            key = _unpickler()(handle).load()[1]
+            handle.seek(0)
+        reader = Cache(file, key, _read_index(handle, key) or {}, handle)
+        return key, {rel: (*row[:4], blob) for rel, row in reader.entries.items()
+                     if _valid(row) and (blob := reader._blob(row)) is not None}
+
+
 def _read_journal(file: Path, key: str) -> dict[str, Row]:
     """The journal's rows, blobs read (it is small); empty when absent or unreadable."""
     try:
-        with open(file, "rb") as handle:
-            rows = _read_index(handle, key) or {}
-            reader = Cache(file, key, rows, handle)
-            return {rel: (*row[:4], blob) for rel, row in rows.items()
-                    if _valid(row) and (blob := reader._blob(row)) is not None}
+        return _rows_with_blobs(file, key)[1]
     except Exception:  # noqa: BLE001 - a damaged journal is no journal
         return {}
 
@@ -364,12 +373,7 @@ def write_rows(file: Path, key: str, rows: dict[str, tuple[str, Stamp, bytes, in
 
 def read_rows(file: Path) -> tuple[str, dict[str, tuple]]:
     """The key and every row of a cache file, blobs read (for tests and tools)."""
-    with open(file, "rb") as handle:
-        handle.read(_LENGTH)
-        key = _unpickler()(handle).load()[1]
-        handle.seek(0)
-        cache = Cache(file, key, _read_index(handle, key) or {}, handle)
-        return key, {rel: (*row[:4], cache._blob(row)) for rel, row in cache.entries.items()}
+    return _rows_with_blobs(file)
 
 
 def _decode(blob: bytes) -> object:

@@ -10,6 +10,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any
+
 from .records import Frozen, record
 
 RULE_ID = re.compile(r"^SAI\d{3}$")

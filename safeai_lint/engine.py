@@ -337,13 +337,15 @@ def read_facts(scan: ScanPlan, files: list[SourceFile], config: Config, jobs: in
     in `cache_dir` for the unchanged ones. A scan of fewer than CACHE_THRESHOLD files starts
     no cache, but uses the one a larger scan of the same root left (the pre-commit hook on a
     small unit: its files' facts come from there, and no parser is even loaded)."""
-    from .cache import has_cache, open_cache
     from .render import render_stage
 
     stage = render_stage(scan.root, files, dict(config.helm_values), config.max_file_size, analyze, cache_dir)
-    if cache_dir is None or not stage.files or (len(stage.files) < CACHE_THRESHOLD and not has_cache(scan.root, cache_dir)):
+    if cache_dir is None or not stage.files:
         return stage, analyze_all(stage.files, config.max_file_size, jobs, progress)
+    from .cache import has_cache, open_cache
 
+    if len(stage.files) < CACHE_THRESHOLD and not has_cache(scan.root, cache_dir):
+        return stage, analyze_all(stage.files, config.max_file_size, jobs, progress)
     cache = open_cache(scan.root, config.max_file_size, cache_dir)
     results = analyze_cached(stage.files, config.max_file_size, jobs, cache, progress)
     whole = scan.targets == (scan.root,)
